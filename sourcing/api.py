@@ -1,0 +1,123 @@
+"""The one call every adapter (command line, HTTP service, Python) goes through.
+
+    load ─▶ index ─▶ check ─▶ build ─▶ solve ─▶ extract ─▶ Plan
+
+Each phase is timed into ``Plan.stats["seconds"]``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sourcing import consistency, explain
+from sourcing.build import applied_rules, build, rule_names
+from sourcing.errors import InputError
+from sourcing.index import index_instance
+from sourcing.io import load_instance, load_model
+from sourcing.plan import Plan, extract
+from sourcing.references import check_rules
+from sourcing.schema import Instance, ModelSpec
+from sourcing.solve import SolutionStatus, SolverOptions, TerminationCondition, solve_lp
+
+InstanceLike = str | Path | dict[str, Any] | Instance
+ModelLike = str | Path | dict[str, Any] | ModelSpec | None
+
+
+def validate(instance: InstanceLike, model: ModelLike = None, strict: bool = False) -> list[str]:
+    """Load and check; raise :class:`InputError` on errors; return the warnings.
+
+    Under ``strict`` the consistency warnings are errors too.
+    """
+    loaded, spec = _load(instance, model)
+    warnings = consistency.check(index_instance(loaded), spec)
+    if strict and warnings:
+        raise InputError(warnings)
+    return [str(w) for w in warnings]
+
+
+def solve(
+    instance: InstanceLike,
+    model: ModelLike = None,
+    *,
+    time_limit: float | None = None,
+    rel_gap: float | None = None,
+    threads: int | None = None,
+    tee: bool = False,
+    strict: bool = False,
+    explain_infeasible: bool = True,
+) -> Plan:
+    """The least-cost plan for ``instance`` under ``model`` (a name, a path or a ModelSpec)."""
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(phase: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[phase] = seconds.get(phase, 0.0) + now - clock
+        clock = now
+
+    loaded, spec = _load(instance, model)
+    lap("load")
+    data = index_instance(loaded)
+    lap("index")
+    warnings = consistency.check(data, spec)
+    if strict and warnings:
+        raise InputError(warnings)
+    lap("check")
+    lp, network = build(data, spec)
+    lap("build")
+    options = SolverOptions(time_limit=time_limit, rel_gap=rel_gap, threads=threads, tee=tee)
+    raw = solve_lp(lp, options)
+    seconds["handoff"] = raw.times["handoff"]
+    seconds["solve"] = raw.times["solve"] + raw.times["read"]
+    clock = time.perf_counter()
+    if raw.termination is TerminationCondition.infeasible_or_unbounded:
+        # every cost is ≥ 0 and every variable ≥ 0, so the objective is bounded below by 0:
+        # HiGHS's presolve could not tell which, but it can only be infeasible
+        raw.termination = TerminationCondition.infeasible
+
+    rules = applied_rules(data, spec)
+    plan = Plan(
+        instance=loaded.name, model=spec.name, rules=rule_names(rules),
+        currency=loaded.currency, unit=loaded.unit,
+        termination_condition=raw.termination, solution_status=raw.status,
+        objective=raw.objective, bound=raw.bound, gap=raw.gap,
+        warnings=[str(w) for w in warnings],
+    )
+    if raw.status is not SolutionStatus.no_solution:
+        priced = raw
+        if raw.is_mip:
+            integer = np.flatnonzero(lp.integrality())
+            priced = solve_lp(lp, options, relax_integrality=True,
+                              fix=(integer, np.round(raw.x[integer])))
+            lap("duals")
+        for key, value in extract(data, lp, network, raw, priced).items():
+            setattr(plan, key, value)
+    elif raw.termination is TerminationCondition.infeasible and explain_infeasible:
+        plan.infeasibility = explain.explain(data, lp, network, options)
+    lap("extract")
+    seconds["total"] = sum(seconds.values())
+    plan.stats = {
+        "variables": lp.n_vars,
+        "integer_variables": int(lp.integrality().sum()),
+        "constraints": lp.n_rows,
+        "nonzeros": lp.n_nonzeros,
+        "offers": len(data.offers),
+        "lanes": len(data.lanes),
+        "seconds": seconds,
+        "solver_message": raw.message,
+    }
+    return plan
+
+
+def _load(instance: InstanceLike, model: ModelLike) -> tuple[Instance, ModelSpec]:
+    loaded = load_instance(instance)
+    spec = load_model(model)
+    problems = check_rules(spec.rules, loaded)
+    if problems:
+        raise InputError(problems)
+    return loaded, spec

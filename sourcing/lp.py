@@ -1,0 +1,176 @@
+"""A linear (mixed-integer) program held as named blocks of numpy arrays.
+
+Each variable family and each constraint family is one block: an index table (a DataFrame whose
+rows label the variables or rows in the planner's words), bounds, and for constraints the
+coefficients in coordinate form. Blocks are added by vectorised calls, never element by element.
+The solver module hands the assembled matrix to HiGHS; :mod:`sourcing.pyomo_model` turns the same
+blocks into a Pyomo model with one named component per family.
+
+Costs are kept per component (purchase, processing, transport, ...) so the plan can report the
+cost broken down without re-deriving it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+COST_COMPONENTS = (
+    "purchase", "processing", "transport", "tariffs", "fixed", "risk", "shortfall",
+)
+
+
+@dataclass
+class VariableBlock:
+    name: str
+    start: int
+    index: pd.DataFrame
+    lower: np.ndarray
+    upper: np.ndarray
+    integer: bool
+
+    @property
+    def ids(self) -> np.ndarray:
+        return np.arange(self.start, self.start + len(self.index))
+
+
+@dataclass
+class ConstraintBlock:
+    name: str
+    start: int
+    index: pd.DataFrame
+    rows: np.ndarray  # global row of each coefficient
+    cols: np.ndarray
+    vals: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+
+    @property
+    def ids(self) -> np.ndarray:
+        return np.arange(self.start, self.start + len(self.index))
+
+
+@dataclass
+class LinearProgram:
+    variables: dict[str, VariableBlock] = field(default_factory=dict)
+    constraints: dict[str, ConstraintBlock] = field(default_factory=dict)
+    costs: dict[str, list[tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)
+    n_vars: int = 0
+    n_rows: int = 0
+
+    def add_variables(
+        self,
+        name: str,
+        index: pd.DataFrame,
+        lower: float | np.ndarray = 0.0,
+        upper: float | np.ndarray = np.inf,
+        integer: bool = False,
+    ) -> np.ndarray:
+        """Add one variable per row of ``index``; return their column ids."""
+        if name in self.variables:
+            raise ValueError(f"variable family '{name}' added twice")
+        n = len(index)
+        block = VariableBlock(
+            name, self.n_vars, index.reset_index(drop=True),
+            np.broadcast_to(np.asarray(lower, dtype=float), (n,)).copy(),
+            np.broadcast_to(np.asarray(upper, dtype=float), (n,)).copy(),
+            integer,
+        )
+        self.variables[name] = block
+        self.n_vars += n
+        return block.ids
+
+    def add_cost(self, component: str, cols: np.ndarray, coefs: np.ndarray | float) -> None:
+        """Add ``coefs · x[cols]`` to the objective under a named cost component."""
+        if component not in COST_COMPONENTS:
+            raise ValueError(f"unknown cost component '{component}'")
+        coefs = np.broadcast_to(np.asarray(coefs, dtype=float), np.shape(cols))
+        keep = coefs != 0
+        self.costs.setdefault(component, []).append((np.asarray(cols)[keep], coefs[keep]))
+
+    def add_constraints(
+        self,
+        name: str,
+        index: pd.DataFrame,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        vals: np.ndarray | float,
+        lower: float | np.ndarray = -np.inf,
+        upper: float | np.ndarray = np.inf,
+    ) -> np.ndarray:
+        """Add one row per row of ``index``; ``rows`` (0-based within this family), ``cols`` and
+        ``vals`` give the coefficients in coordinate form; return the global row ids."""
+        if name in self.constraints:
+            raise ValueError(f"constraint family '{name}' added twice")
+        n = len(index)
+        rows = np.asarray(rows, dtype=np.int64)
+        block = ConstraintBlock(
+            name, self.n_rows, index.reset_index(drop=True),
+            rows + self.n_rows, np.asarray(cols, dtype=np.int64),
+            np.broadcast_to(np.asarray(vals, dtype=float), rows.shape).copy(),
+            np.broadcast_to(np.asarray(lower, dtype=float), (n,)).copy(),
+            np.broadcast_to(np.asarray(upper, dtype=float), (n,)).copy(),
+        )
+        self.constraints[name] = block
+        self.n_rows += n
+        return block.ids
+
+    # -- assembled views ---------------------------------------------------------------------
+
+    def cost_vector(self, components: tuple[str, ...] | None = None) -> np.ndarray:
+        c = np.zeros(self.n_vars)
+        for component, parts in self.costs.items():
+            if components is None or component in components:
+                for cols, coefs in parts:
+                    np.add.at(c, cols, coefs)
+        return c
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        blocks = list(self.variables.values())
+        return (np.concatenate([b.lower for b in blocks]) if blocks else np.zeros(0),
+                np.concatenate([b.upper for b in blocks]) if blocks else np.zeros(0))
+
+    def row_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        blocks = list(self.constraints.values())
+        return (np.concatenate([b.lower for b in blocks]) if blocks else np.zeros(0),
+                np.concatenate([b.upper for b in blocks]) if blocks else np.zeros(0))
+
+    def integrality(self) -> np.ndarray:
+        return np.concatenate(
+            [np.full(len(b.index), int(b.integer), dtype=np.int32) for b in self.variables.values()]
+        ) if self.variables else np.zeros(0, dtype=np.int32)
+
+    @property
+    def is_mip(self) -> bool:
+        return any(b.integer and len(b.index) for b in self.variables.values())
+
+    def csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The constraint matrix in compressed-row form: (starts, column indices, values)."""
+        blocks = list(self.constraints.values())
+        if not blocks:
+            return np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+        rows = np.concatenate([b.rows for b in blocks])
+        cols = np.concatenate([b.cols for b in blocks])
+        vals = np.concatenate([b.vals for b in blocks])
+        order = np.lexsort((cols, rows))
+        rows, cols, vals = rows[order], cols[order], vals[order]
+        repeat = (np.diff(rows) == 0) & (np.diff(cols) == 0)
+        if repeat.any():  # the same variable twice in one row: add the coefficients
+            first = np.concatenate(([True], ~repeat))
+            vals = np.add.reduceat(vals, np.flatnonzero(first))
+            rows, cols = rows[first], cols[first]
+        starts = np.zeros(self.n_rows + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=self.n_rows), out=starts[1:])
+        return starts, cols, vals
+
+    @property
+    def n_nonzeros(self) -> int:
+        return int(sum(len(b.vals) for b in self.constraints.values()))
+
+    def family_of_row(self, row: int) -> ConstraintBlock:
+        for block in self.constraints.values():
+            if block.start <= row < block.start + len(block.index):
+                return block
+        raise IndexError(row)

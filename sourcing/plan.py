@@ -1,0 +1,201 @@
+"""Extract the plan a planner reads from a raw solution: flows, shares, costs, shortfall, duals.
+
+Everything is in the planner's words: minerals, stages, countries, sites, currency and units.
+The plan's JSON (``Plan.to_dict``) is a public interface: its top-level keys are stable.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from sourcing.index import NO_PERIOD, ModelData
+from sourcing.lp import COST_COMPONENTS, LinearProgram
+from sourcing.network import Network
+from sourcing.solve import RawSolution, SolutionStatus, TerminationCondition
+
+TOLERANCE = 1e-7
+CORE_FAMILIES = {"offer_output", "offer_input", "stage_volume", "demand",
+                 "contract_capacity", "contract_minimum", "contract_lane"}
+
+
+class Plan(BaseModel):
+    """The least-cost plan, or why there is none."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    instance: str
+    model: str
+    rules: list[str] = Field(default_factory=list)
+    currency: str = ""
+    unit: str = ""
+    termination_condition: TerminationCondition
+    solution_status: SolutionStatus
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    costs: dict[str, float] = Field(default_factory=dict)
+    flows: pd.DataFrame = Field(default_factory=pd.DataFrame)
+    shares: pd.DataFrame = Field(default_factory=pd.DataFrame)
+    concentration: pd.DataFrame = Field(default_factory=pd.DataFrame)
+    shortfall: pd.DataFrame = Field(default_factory=pd.DataFrame)
+    duals: dict[str, Any] = Field(default_factory=dict)
+    infeasibility: dict[str, Any] | None = None
+    warnings: list[str] = Field(default_factory=list)
+    stats: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def has_solution(self) -> bool:
+        return self.solution_status is not SolutionStatus.no_solution
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            out[name] = _jsonable(value)
+        return out
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, pd.DataFrame):
+        return [{k: _jsonable(v) for k, v in row.items()} for row in value.to_dict("records")]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (TerminationCondition, SolutionStatus)):
+        return value.value
+    if isinstance(value, (np.floating, float)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def extract(data: ModelData, lp: LinearProgram, network: Network, raw: RawSolution,
+            duals: RawSolution | None) -> dict[str, Any]:
+    """The solution part of a plan (fields of :class:`Plan`)."""
+    x = raw.x
+    assert x is not None
+    costs = {c: float(lp.cost_vector((c,)) @ x) for c in COST_COMPONENTS}
+    costs["total"] = float(sum(costs.values()))
+    out: dict[str, Any] = {
+        "costs": costs,
+        "flows": _flows(data, network, x),
+        "shortfall": _shortfall(data, lp, x),
+    }
+    out["shares"], out["concentration"] = _shares(data, network, x)
+    out["duals"] = _duals(data, lp, network, duals) if duals is not None else {}
+    if raw.is_mip and duals is not None:
+        out["duals"]["basis"] = "LP with the MIP's binary choices fixed at the optimum"
+    elif not raw.is_mip and duals is not None:
+        out["duals"]["basis"] = "LP"
+    return _drop_period(data, out)
+
+
+def _drop_period(data: ModelData, out: dict[str, Any]) -> dict[str, Any]:
+    """Without declared periods, the period column says nothing: leave it out."""
+    if data.periods != [NO_PERIOD]:
+        return out
+    for key, value in list(out.items()):
+        if isinstance(value, pd.DataFrame) and "period" in value:
+            out[key] = value.drop(columns="period")
+        elif isinstance(value, dict):
+            out[key] = {k: v.drop(columns="period") if isinstance(v, pd.DataFrame) and "period" in v
+                        else v for k, v in value.items()}
+    return out
+
+
+def _flows(data: ModelData, network: Network, x: np.ndarray) -> pd.DataFrame:
+    lanes = data.lanes
+    quantity = x[network.flow]
+    used = quantity > TOLERANCE
+    flows = lanes.loc[used, ["mineral", "period", "stage", "from_country", "to_country", "site",
+                             "price", "transport", "tariff"]].copy()
+    flows.insert(6, "quantity", quantity[used])
+    flows["unit_cost"] = flows["price"] + flows["transport"] + flows["tariff"]
+    flows["site"] = flows["site"].where(flows["site"].notna(), None)
+    return flows.reset_index(drop=True)
+
+
+def _shares(data: ModelData, network: Network, x: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    offers = data.offers
+    quantity = x[network.supply]
+    frame = offers[["mineral", "period", "stage", "stage_pos", "country", "price"]].copy()
+    frame["quantity"] = np.where(quantity > TOLERANCE, quantity, 0.0)
+    key = ["mineral", "period", "stage"]
+    frame["stage_volume"] = frame.groupby(key)["quantity"].transform("sum")
+    frame = frame[frame["quantity"] > 0].copy()
+    frame["share"] = frame["quantity"] / frame["stage_volume"]
+    frame["value"] = frame["quantity"] * frame["price"]
+    frame["hhi"] = frame.groupby(key)["share"].transform(lambda s: float((100 * s) ** 2 @ np.ones(len(s))))
+    frame = frame.sort_values(["mineral", "period", "stage_pos", "share"], ascending=[True, True, True, False])
+    shares = frame[key + ["country", "quantity", "share", "value", "stage_volume", "hhi"]]
+    top = frame.groupby(key, sort=False).first()
+    concentration = pd.DataFrame({
+        "volume": top["stage_volume"],
+        "countries": frame.groupby(key, sort=False)["country"].count(),
+        "top_country": top["country"],
+        "max_share": top["share"],
+        "hhi": top["hhi"],
+    }).reset_index()
+    return shares.reset_index(drop=True), concentration
+
+
+def _shortfall(data: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
+    demand = data.demand
+    block = lp.constraints["demand"]
+    delivered = np.zeros(len(demand))
+    flow = lp.variables["flow"]
+    is_flow = (block.cols >= flow.start) & (block.cols < flow.start + len(flow.index))
+    np.add.at(delivered, block.rows[is_flow] - block.start, x[block.cols[is_flow]])
+    frame = demand[["mineral", "period", "site", "quantity", "penalty"]].rename(
+        columns={"quantity": "demand"})
+    frame["delivered"] = delivered
+    frame["shortfall"] = np.maximum(frame["demand"] - delivered, 0.0)
+    frame.loc[frame["shortfall"] < TOLERANCE * np.maximum(1, frame["demand"]), "shortfall"] = 0.0
+    return frame[frame["shortfall"] > 0].reset_index(drop=True)
+
+
+def _duals(data: ModelData, lp: LinearProgram, network: Network, raw: RawSolution) -> dict[str, Any]:
+    if raw.row_dual is None or raw.col_dual is None or raw.x is None:
+        return {}
+    row_dual, col_dual, x = raw.row_dual, raw.col_dual, raw.x
+    demand = data.demand[["mineral", "period", "site"]].copy()
+    demand["marginal_cost"] = row_dual[lp.constraints["demand"].ids]
+    offers = data.offers
+    capacity = offers[["mineral", "period", "stage", "country", "capacity"]].copy()
+    capacity["used"] = x[network.supply]
+    capacity["value"] = np.maximum(-col_dual[network.supply], 0.0)
+    finite = np.isfinite(capacity["capacity"])
+    binding = finite & (capacity["used"] >= capacity["capacity"] - 1e-6 * np.maximum(1, capacity["capacity"]))
+    capacity = capacity[binding | (capacity["value"] > TOLERANCE)].reset_index(drop=True)
+    rules = []
+    for name, block in lp.constraints.items():
+        if name in CORE_FAMILIES:
+            continue
+        dual = row_dual[block.ids]
+        active = np.abs(dual) > TOLERANCE
+        if not active.any():
+            continue
+        upper_side = np.isfinite(block.upper[active]) & ~np.isfinite(block.lower[active])
+        rows = block.index[active].copy()
+        rows.insert(0, "constraint", name)
+        rows.insert(0, "rule", name.split(":")[0])
+        rows["dual"] = dual[active]
+        rows["price"] = np.where(upper_side, -dual[active], dual[active])
+        rules.append(rows)
+    rule_frame = pd.concat(rules, ignore_index=True) if rules else pd.DataFrame(
+        columns=["rule", "constraint", "dual", "price"])
+    return {"demand": demand, "capacity": capacity, "rules": rule_frame}

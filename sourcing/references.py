@@ -1,0 +1,142 @@
+"""Checks between tables that a per-row schema cannot see: unknown names, duplicate keys.
+
+Each check returns problems naming the table, the 1-based row and the field; nothing is dropped.
+Rule selectors naming nothing that exists are errors too (:func:`check_rules`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sourcing.errors import Problem
+from sourcing.schema import DEFAULT_SITE, Instance
+
+
+def groups_of(country_row: dict[str, Any]) -> list[str]:
+    return [g.strip() for g in country_row.get("groups", "").split(";") if g.strip()]
+
+
+def check_instance(instance: Instance) -> list[Problem]:
+    problems: list[Problem] = []
+    minerals = _unique_ids(instance.minerals, "minerals", ("mineral",), problems)
+    countries = _unique_ids(instance.countries, "countries", ("country",), problems)
+    stages = set(instance.stages)
+    periods = set(instance.periods or [])
+    sites = _unique_ids(instance.sites, "sites", ("site",), problems)
+
+    def known(table: str, row: int, field: str, value: Any, names: set[str], what: str) -> None:
+        if value is not None and value not in names:
+            problems.append(Problem(table, row, field, f"unknown {what} '{value}'"))
+
+    def period_ok(table: str, row: int, record: dict[str, Any]) -> None:
+        if "period" not in record:
+            return
+        if not periods:
+            problems.append(Problem(table, row, "period", "instance.yaml declares no 'periods'"))
+        else:
+            known(table, row, "period", record["period"], periods, "period")
+
+    for i, r in enumerate(instance.supply, 1):
+        known("supply", i, "mineral", r["mineral"], minerals, "mineral")
+        known("supply", i, "stage", r["stage"], stages, "stage (not in instance 'stages')")
+        known("supply", i, "country", r["country"], countries, "country")
+        period_ok("supply", i, r)
+        if r.get("min_quantity", 0) > r.get("capacity", float("inf")):
+            problems.append(Problem("supply", i, "min_quantity", "exceeds the offer's capacity"))
+    _duplicates(instance.supply, "supply", ("mineral", "stage", "country", "period"), problems)
+    _period_overlap(instance.supply, "supply", ("mineral", "stage", "country"), problems)
+
+    for i, r in enumerate(instance.yields, 1):
+        known("yields", i, "mineral", r["mineral"], minerals, "mineral")
+        known("yields", i, "stage", r["stage"], stages, "stage (not in instance 'stages')")
+        if r["stage"] == instance.stages[0]:
+            problems.append(
+                Problem("yields", i, "stage", "the first stage has no input, so no yield")
+            )
+    _duplicates(instance.yields, "yields", ("mineral", "stage"), problems)
+
+    places = countries | {DEFAULT_SITE} if not sites else countries
+    for i, r in enumerate(instance.transport, 1):
+        known("transport", i, "from", r["from"], countries, "country")
+        known("transport", i, "to", r["to"], places, "country")
+        known("transport", i, "mineral", r.get("mineral"), minerals, "mineral")
+    _duplicates(instance.transport, "transport", ("from", "to", "mineral"), problems)
+
+    for i, r in enumerate(instance.tariffs, 1):
+        known("tariffs", i, "mineral", r.get("mineral"), minerals, "mineral")
+        known("tariffs", i, "origin", r["origin"], countries, "country")
+        known("tariffs", i, "destination", r["destination"], places, "country")
+        if "rate" not in r and "per_unit" not in r:
+            problems.append(Problem("tariffs", i, "rate", "give 'rate' and/or 'per_unit'"))
+    _duplicates(instance.tariffs, "tariffs", ("mineral", "origin", "destination"), problems)
+
+    for i, r in enumerate(instance.sites, 1):
+        known("sites", i, "country", r["country"], countries, "country")
+
+    demand_sites = sites or {DEFAULT_SITE}
+    for i, r in enumerate(instance.demand, 1):
+        known("demand", i, "mineral", r["mineral"], minerals, "mineral")
+        known("demand", i, "site", r.get("site", DEFAULT_SITE), demand_sites,
+              "site" if sites else "site (no sites.csv: leave 'site' blank)")
+        period_ok("demand", i, r)
+    _duplicates(
+        [{**r, "site": r.get("site", DEFAULT_SITE)} for r in instance.demand],
+        "demand", ("mineral", "site", "period"), problems,
+    )
+    _period_overlap(instance.demand, "demand", ("mineral", "site"), problems)
+
+    problems += check_rules(instance.rules, instance, "instance rules")
+    return problems
+
+
+def check_rules(rules: Iterable[Any], instance: Instance, table: str = "model rules") -> list[Problem]:
+    """Every name a rule selects must exist in the instance."""
+    minerals = {r["mineral"] for r in instance.minerals}
+    countries = {r["country"] for r in instance.countries}
+    groups = {g for r in instance.countries for g in groups_of(r)}
+    problems: list[Problem] = []
+    for i, rule in enumerate(rules, 1):
+        checks = [
+            ("minerals", rule.minerals, minerals, "mineral"),
+            ("stages", rule.stages, set(instance.stages), "stage"),
+            ("countries", rule.countries, countries, "country"),
+            ("groups", rule.groups, groups, "group"),
+        ]
+        if hasattr(rule, "exempt"):
+            checks.append(("exempt", rule.exempt, countries | groups, "country or group"))
+        for field, names, existing, what in checks:
+            for name in names or []:
+                if name not in existing:
+                    problems.append(
+                        Problem(table, i, field, f"{rule.rule} names unknown {what} '{name}'")
+                    )
+    return problems
+
+
+def _unique_ids(rows: list[Any], table: str, key: tuple[str, ...], problems: list[Problem]) -> set[str]:
+    _duplicates(rows, table, key, problems)
+    return {r[key[0]] for r in rows}
+
+
+def _duplicates(rows: list[Any], table: str, key: tuple[str, ...], problems: list[Problem]) -> None:
+    first: dict[tuple[Any, ...], int] = {}
+    for i, r in enumerate(rows, 1):
+        k = tuple(r.get(c) for c in key)
+        if k in first:
+            shown = ", ".join(f"{c}={v}" for c, v in zip(key, k, strict=True) if v is not None)
+            problems.append(Problem(table, i, key[0], f"duplicate of row {first[k]} ({shown})"))
+        else:
+            first[k] = i
+
+
+def _period_overlap(rows: list[Any], table: str, key: tuple[str, ...], problems: list[Problem]) -> None:
+    """A row for every period and a row for one period of the same key would be ambiguous."""
+    all_periods = {tuple(r.get(c) for c in key): i for i, r in enumerate(rows, 1) if "period" not in r}
+    for i, r in enumerate(rows, 1):
+        k = tuple(r.get(c) for c in key)
+        if "period" in r and k in all_periods:
+            problems.append(
+                Problem(table, i, "period",
+                        f"row {all_periods[k]} already covers every period for this key")
+            )

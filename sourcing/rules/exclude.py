@@ -1,0 +1,33 @@
+"""exclude: no supply from the selected countries or groups (e.g. foreign entities of concern).
+
+For every offer o of a selected mineral and stage from a selected country:
+
+    exclude[m,t,s,c]    q_o ≤ 0
+
+Written as rows (not as bounds) so that the dual of each row prices the exclusion: what one more
+unit from the excluded country would save.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sourcing.index import ModelData
+from sourcing.lp import LinearProgram
+from sourcing.network import OFFER_LABEL, Network
+from sourcing.rules.spec import Exclude
+from sourcing.rules.select import in_countries
+
+
+def define(lp: LinearProgram, data: ModelData, network: Network, rule: Exclude, name: str) -> None:
+    offers = data.offers
+    mask = in_countries(data, rule)
+    if rule.minerals is not None:
+        mask &= offers["mineral"].isin(rule.minerals).to_numpy()
+    if rule.stages is not None:
+        mask &= offers["stage"].isin(rule.stages).to_numpy()
+    chosen = np.flatnonzero(mask)
+    lp.add_constraints(
+        name, offers.loc[chosen, OFFER_LABEL],
+        rows=np.arange(len(chosen)), cols=network.supply[chosen], vals=1.0, upper=0.0,
+    )

@@ -1,0 +1,37 @@
+"""max_country_share: no single country supplies more than a share of a stage's volume.
+
+For every mineral m, period t and stage s selected, and every country c selected and not exempt:
+
+    max_country_share[m,t,s,c]    q_mtsc − σ · V_mts ≤ 0
+
+where q_mtsc is the country's output at the stage, V_mts the buyer's volume at the stage and σ
+the ``share``. The EU Critical Raw Materials Act benchmark is σ = 0.65 for every stage, with EU
+members exempt (``exempt: [EU]``), in ``models/eu-crma.yaml``. Linear, no binaries.
+The dual of a row is the cost of the cap per unit of the country's volume it holds back.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sourcing.index import ModelData
+from sourcing.lp import LinearProgram
+from sourcing.network import OFFER_LABEL, Network
+from sourcing.rules.select import in_countries, in_scope
+from sourcing.rules.spec import MaxCountryShare
+
+
+def define(lp: LinearProgram, data: ModelData, network: Network, rule: MaxCountryShare, name: str) -> None:
+    capped = in_scope(data, network, rule) & in_countries(data, rule)
+    if rule.exempt:
+        exempt = data.countries_in(rule.exempt, rule.exempt)
+        capped &= ~data.offers["country"].isin(exempt).to_numpy()
+    offers = np.flatnonzero(capped)
+    n = len(offers)
+    lp.add_constraints(
+        name, data.offers.loc[offers, OFFER_LABEL],
+        rows=np.tile(np.arange(n), 2),
+        cols=np.concatenate([network.supply[offers], network.volume_of(offers)]),
+        vals=np.concatenate([np.ones(n), np.full(n, -rule.share)]),
+        upper=0.0,
+    )

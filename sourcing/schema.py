@@ -1,0 +1,182 @@
+"""The public data contract: what an instance and a model file may contain.
+
+Every table of an instance is a list of records whose columns are declared here once; the
+folder form (CSV files), the JSON/YAML document form and ``sourcing schema`` all read these
+declarations. Rows are validated as ``TypedDict`` records (plain dicts, cheap at scale).
+Cross-table checks (references, duplicates) live in :mod:`sourcing.references`.
+"""
+
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+from typing_extensions import NotRequired, TypedDict
+
+from sourcing.rules.spec import Rule
+
+_RECORD = ConfigDict(extra="forbid", allow_inf_nan=False, str_strip_whitespace=True)
+
+Id = Annotated[str, Field(min_length=1)]
+Quantity = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+PositiveFactor = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class MineralRow(TypedDict):
+    __pydantic_config__ = _RECORD  # type: ignore[misc]
+    mineral: Id
+    name: NotRequired[str]
+    unit: NotRequired[str]
+
+
+class CountryRow(TypedDict):
+    __pydantic_config__ = _RECORD  # type: ignore[misc]
+    country: Id
+    name: NotRequired[str]
+    groups: NotRequired[str]  # ';'-separated tags, e.g. "FTA;EU"
+    risk: NotRequired[Fraction]
+
+
+class SupplyRow(TypedDict):
+    __pydantic_config__ = _RECORD  # type: ignore[misc]
+    mineral: Id
+    stage: Id
+    country: Id
+    capacity: NotRequired[Quantity]  # absent: unlimited
+    price: Quantity
+    fixed_cost: NotRequired[Quantity]
+    min_quantity: NotRequired[Quantity]
+    period: NotRequired[str]
+
+
+class TariffRow(TypedDict):
+    __pydantic_config__ = _RECORD  # type: ignore[misc]
+    mineral: NotRequired[str]  # absent: every mineral
+    origin: Id
+    destination: Id
+    rate: NotRequired[Quantity]
+    per_unit: NotRequired[Quantity]
+
+
+class SiteRow(TypedDict):
+    __pydantic_config__ = _RECORD  # type: ignore[misc]
+    site: Id
+    country: Id
+
+
+class DemandRow(TypedDict):
+    __pydantic_config__ = _RECORD  # type: ignore[misc]
+    mineral: Id
+    site: NotRequired[str]  # absent: the single default site
+    quantity: Quantity
+    period: NotRequired[str]
+    penalty: NotRequired[Quantity]
+
+
+# Columns named by Python keywords ('from', 'yield') need the functional TypedDict form.
+YieldRow = TypedDict(  # type: ignore[misc]  # noqa: UP013
+    "YieldRow",
+    {"mineral": Id, "stage": Id, "yield": PositiveFactor},
+)
+YieldRow.__pydantic_config__ = _RECORD  # type: ignore[attr-defined]
+TransportRow = TypedDict(  # type: ignore[misc]  # noqa: UP013
+    "TransportRow",
+    {"from": Id, "to": Id, "cost": Quantity, "mineral": NotRequired[str]},
+)
+TransportRow.__pydantic_config__ = _RECORD  # type: ignore[attr-defined]
+
+#: table name -> record type; the order is the order tables are loaded and reported in.
+TABLES: dict[str, Any] = {
+    "minerals": MineralRow,
+    "countries": CountryRow,
+    "supply": SupplyRow,
+    "yields": YieldRow,
+    "transport": TransportRow,
+    "tariffs": TariffRow,
+    "sites": SiteRow,
+    "demand": DemandRow,
+}
+REQUIRED_TABLES = ("minerals", "countries", "supply", "demand")
+DEFAULT_SITE = "buyer"
+
+
+def columns(table: str) -> list[str]:
+    """The columns a table may have, in the order a planner expects to see them."""
+    return list(TABLES[table].__annotations__)
+
+
+def required_columns(table: str) -> list[str]:
+    return sorted(TABLES[table].__required_keys__, key=columns(table).index)
+
+
+ROW_ADAPTERS = {name: TypeAdapter(record) for name, record in TABLES.items()}
+
+
+class Instance(BaseModel):
+    """An instance: what exists (minerals, countries, offers, lanes, tariffs) and what is needed.
+
+    The tables are lists of plain records; :mod:`sourcing.index` turns them into index tables.
+    """
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    name: Id
+    description: str = ""
+    currency: str = "USD"
+    unit: str = "t"
+    stages: list[Id] = Field(min_length=1)
+    periods: list[Id] | None = None
+    transport_default: Quantity | None = Field(
+        default=None, description="Cost per unit on lanes not listed; absent: unlisted lanes are closed."
+    )
+    rules: list[Rule] = Field(default_factory=list, description="Contract terms carried by the data.")
+
+    minerals: list[MineralRow]
+    countries: list[CountryRow]
+    supply: list[SupplyRow]
+    yields: list[YieldRow] = Field(default_factory=list)
+    transport: list[TransportRow] = Field(default_factory=list)
+    tariffs: list[TariffRow] = Field(default_factory=list)
+    sites: list[SiteRow] = Field(default_factory=list)
+    demand: list[DemandRow]
+
+    @field_validator("stages", "periods")
+    @classmethod
+    def _unique(cls, names: list[str] | None) -> list[str] | None:
+        if names is not None and len(set(names)) != len(names):
+            raise ValueError(f"names must be unique, got {names}")
+        return names
+
+
+class RiskObjective(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    type: Literal["cost_and_risk"] = "cost_and_risk"
+    risk_weight: Quantity = Field(
+        description="Currency per unit supplied by a country of risk 1 (risk is 0-1 per country)."
+    )
+
+
+class CostObjective(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["least_cost"] = "least_cost"
+
+
+Objective = Annotated[CostObjective | RiskObjective, Field(discriminator="type")]
+
+
+class ModelSpec(BaseModel):
+    """A model: the objective and the rules a planner applies to an instance."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    name: str = "least-cost"
+    description: str = ""
+    objective: Objective = Field(default_factory=CostObjective)
+    rules: list[Rule] = Field(default_factory=list)
+
+    @field_validator("objective", mode="before")
+    @classmethod
+    def _objective_by_name(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"type": value}
+        return value
