@@ -14,7 +14,7 @@ Variables:
 Constraints:
     offer_output[o]   q_o − Σ_{l∈L_out(o)} x_l = 0                   all output leaves
     offer_input[o]    q_o − y_o Σ_{l∈L_in(o)} x_l = 0   (stage > 1)   output = yield × input
-    stage_volume[mts] V_mts − Σ_{o∈O_mts} q_o = 0
+    stage_volume_sum[mts]  V_mts − Σ_{o∈O_mts} q_o = 0
     demand[d]         Σ_{l∈L(d)} x_l + u_d = d_d                     hard demand: u_d absent
 
 Costs: purchase Σ p_o q_o (first stage), processing Σ p_o q_o (later stages: the conversion
@@ -96,7 +96,7 @@ def define_network(lp: LinearProgram, data: ModelData) -> Network:
     )
     reached = offer_volume_row >= 0
     lp.add_constraints(
-        "stage_volume", volumes[VOLUME_LABEL],
+        "stage_volume_sum", volumes[VOLUME_LABEL],
         rows=np.concatenate([np.arange(len(volumes)), offer_volume_row[reached]]),
         cols=np.concatenate([volume, supply[reached]]),
         vals=np.concatenate([np.ones(len(volumes)), -np.ones(int(reached.sum()))]),

@@ -20,7 +20,7 @@ from sourcing.network import Network
 from sourcing.solve import RawSolution, SolutionStatus, TerminationCondition
 
 TOLERANCE = 1e-7
-CORE_FAMILIES = {"offer_output", "offer_input", "stage_volume", "demand",
+CORE_FAMILIES = {"offer_output", "offer_input", "stage_volume_sum", "demand",
                  "contract_capacity", "contract_minimum", "contract_lane"}
 
 

@@ -1,0 +1,224 @@
+"""The ``sourcing`` command: a thin adapter over :func:`sourcing.solve` and friends.
+
+Exit codes (also in ``sourcing --help``):
+    0  a plan was found (optimal, or feasible within the limits: see solution_status)
+    1  unexpected internal error (a bug: please report it with the input)
+    2  invalid input (every problem is listed with its table, row and field)
+    3  infeasible (the explanation says what cannot be covered and why)
+    4  no solution within the limits (time limit reached before any plan was found)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from sourcing import render
+from sourcing.errors import InputError, SourcingError
+
+EXIT_OK, EXIT_BUG, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 3, 4
+
+app = typer.Typer(
+    help="Least-cost sourcing of critical minerals across processing stages, within the "
+    "diversification rules of trade policy.\n\n"
+    "Exit codes: 0 a plan was found; 2 invalid input; 3 infeasible; 4 no solution within the "
+    "limits; 1 internal error.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+InstanceArg = Annotated[Path, typer.Argument(help="Instance folder (instance.yaml + CSVs) or a JSON/YAML file.")]
+ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Model name (under models/) or path; default least-cost.")]
+
+
+@app.command()
+def solve(
+    instance: InstanceArg,
+    model: ModelOpt = None,
+    time_limit: Annotated[float | None, typer.Option(help="Seconds the solver may run.")] = None,
+    rel_gap: Annotated[float | None, typer.Option(help="Relative MIP gap at which to stop.")] = None,
+    threads: Annotated[int | None, typer.Option(help="Solver threads.")] = None,
+    format: Annotated[Format | None, typer.Option("--format", "-f", help="table (default), json or csv.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write here instead of stdout (csv: a folder of tables).")] = None,
+    log: Annotated[bool, typer.Option("--log", help="Show the solver log (on stderr).")] = False,
+    strict: Annotated[bool, typer.Option(help="Treat consistency warnings as errors.")] = False,
+) -> None:
+    """Solve INSTANCE under a model and print the plan.
+
+    Exit codes: 0 a plan was found; 2 invalid input; 3 infeasible; 4 no solution within the
+    limits.
+    """
+    from sourcing.api import solve as solve_plan
+
+    chosen = format or _format_from(out)
+    if log:  # the solver writes its log to fd 1; keep stdout clean for the plan
+        stdout_copy = os.dup(1)
+        os.dup2(2, 1)
+    try:
+        plan = solve_plan(instance, model, time_limit=time_limit, rel_gap=rel_gap,
+                          threads=threads, tee=log, strict=strict)
+    finally:
+        if log:
+            sys.stdout.flush()
+            os.dup2(stdout_copy, 1)
+            os.close(stdout_copy)
+    if chosen is Format.json:
+        _write(out, plan.to_json())
+    elif chosen is Format.csv:
+        _write_csv(out, plan)
+    else:
+        text = render.table_text(plan, color=out is None and sys.stdout.isatty())
+        _write(out, text)
+    raise typer.Exit(_exit_code(plan))
+
+
+@app.command()
+def validate(
+    instance: InstanceArg,
+    model: ModelOpt = None,
+    strict: Annotated[bool, typer.Option(help="Treat consistency warnings as errors.")] = False,
+) -> None:
+    """Check INSTANCE (and a model) without solving: errors exit 2, warnings are listed."""
+    from sourcing.api import validate as check
+
+    warnings = check(instance, model, strict=strict)
+    for warning in warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    print(f"{instance}: valid" + (f", {len(warnings)} warning(s)" if warnings else ""))
+
+
+@app.command()
+def schema(
+    what: Annotated[str, typer.Argument(help="instance or model")] = "instance",
+) -> None:
+    """Print the JSON Schema of an instance document (or of a model file)."""
+    from sourcing.schema import Instance, ModelSpec
+
+    chosen = {"instance": Instance, "model": ModelSpec}.get(what)
+    if chosen is None:
+        raise InputError([])  # pragma: no cover - typer shows usage first
+    print(json.dumps(chosen.model_json_schema(), indent=2))
+
+
+@app.command()
+def export(
+    instance: InstanceArg,
+    out: Annotated[Path, typer.Option(help="File to write: .lp or .mps.")],
+    model: ModelOpt = None,
+) -> None:
+    """Write the model's LP/MIP as an LP or MPS file, through its Pyomo model."""
+    from sourcing.api import _load
+    from sourcing.build import build
+    from sourcing.index import index_instance
+    from sourcing.pyomo_model import to_pyomo
+
+    if out.suffix.lower() not in (".lp", ".mps"):
+        raise InputError([_problem("out", f"write .lp or .mps, not '{out.suffix}'")])
+    loaded, spec = _load(instance, model)
+    lp, _ = build(index_instance(loaded), spec)
+    to_pyomo(lp).write(str(out), io_options={"symbolic_solver_labels": True})
+    print(f"wrote {out} ({lp.n_vars} variables, {lp.n_rows} constraints)")
+
+
+@app.command()
+def models() -> None:
+    """List the bundled models."""
+    from sourcing.io import MODELS_DIR, available_models, load_model
+
+    for name in available_models():
+        print(f"{name:16} {load_model(MODELS_DIR / f'{name}.yaml').description}")
+
+
+def _problem(field: str, message: str):
+    from sourcing.errors import Problem
+
+    return Problem("command line", None, field, message)
+
+
+def _format_from(out: Path | None) -> Format:
+    if out is not None and out.suffix.lower() == ".json":
+        return Format.json
+    if out is not None and out.suffix == "":
+        return Format.csv
+    return Format.table
+
+
+def _write(out: Path | None, text: str) -> None:
+    if out is None:
+        print(text)
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
+
+
+def _write_csv(out: Path | None, plan) -> None:
+    tables = render.csv_tables(plan)
+    if out is None:  # stdout: the flows, the table a spreadsheet wants
+        sys.stdout.write(tables["flows"])
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in tables.items():
+        (out / f"{name}.csv").write_text(text, encoding="utf-8")
+
+
+def _exit_code(plan) -> int:
+    from sourcing.solve import SolutionStatus, TerminationCondition
+
+    if plan.solution_status is not SolutionStatus.no_solution:
+        return EXIT_OK
+    if plan.termination_condition is TerminationCondition.infeasible:
+        return EXIT_INFEASIBLE
+    if plan.termination_condition in (TerminationCondition.time_limit,
+                                      TerminationCondition.iteration_limit,
+                                      TerminationCondition.interrupted):
+        return EXIT_NO_SOLUTION
+    return EXIT_BUG
+
+
+def main() -> None:
+    """Entry point: no traceback reaches a planner, whatever the input."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.Exit as done:  # pragma: no cover - click returns the code instead
+        code = done.exit_code
+    except InputError as error:
+        err.print(f"[red]invalid input:[/] {error}", highlight=False)
+        sys.exit(EXIT_INPUT)
+    except SourcingError as error:
+        err.print(f"[red]error:[/] {error}", highlight=False)
+        sys.exit(EXIT_INPUT)
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("aborted")
+        sys.exit(130)
+    except Exception as error:  # noqa: BLE001 - the last line of defence for planners
+        import click
+
+        if isinstance(error, click.exceptions.ClickException):
+            error.show()
+            sys.exit(EXIT_INPUT if isinstance(error, click.exceptions.UsageError) else error.exit_code)
+        if os.environ.get("SOURCING_DEBUG"):
+            raise
+        err.print(f"[red]internal error:[/] {type(error).__name__}: {error}\n"
+                  "This is a bug in sourcing; rerun with SOURCING_DEBUG=1 for the traceback.",
+                  highlight=False)
+        sys.exit(EXIT_BUG)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+if __name__ == "__main__":
+    main()
