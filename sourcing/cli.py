@@ -206,11 +206,10 @@ def main() -> None:
         err.print("aborted")
         sys.exit(130)
     except Exception as error:  # noqa: BLE001 - the last line of defence for planners
-        import click
-
-        if isinstance(error, click.exceptions.ClickException):
-            error.show()
-            sys.exit(EXIT_INPUT if isinstance(error, click.exceptions.UsageError) else error.exit_code)
+        show = getattr(error, "show", None)
+        if callable(show) and isinstance(getattr(error, "exit_code", None), int):
+            show()  # a usage error (unknown option, bad value): click's message, exit 2
+            sys.exit(error.exit_code)
         if os.environ.get("SOURCING_DEBUG"):
             raise
         err.print(f"[red]internal error:[/] {type(error).__name__}: {error}\n"

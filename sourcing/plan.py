@@ -121,9 +121,11 @@ def _flows(data: ModelData, network: Network, x: np.ndarray) -> pd.DataFrame:
     lanes = data.lanes
     quantity = x[network.flow]
     used = quantity > TOLERANCE
-    flows = lanes.loc[used, ["mineral", "period", "stage", "from_country", "to_country", "site",
-                             "price", "transport", "tariff"]].copy()
-    flows.insert(6, "quantity", quantity[used])
+    flows = lanes.loc[used, ["mineral", "period", "stage", "stage_pos", "from_country", "to_country",
+                             "site", "price", "transport", "tariff"]].copy()
+    flows = flows.sort_values(["mineral", "period", "stage_pos"], kind="stable").drop(columns="stage_pos")
+    quantity = x[network.flow[flows.index.to_numpy()]]
+    flows.insert(6, "quantity", quantity)
     flows["unit_cost"] = flows["price"] + flows["transport"] + flows["tariff"]
     flows["site"] = flows["site"].where(flows["site"].notna(), None)
     return flows.reset_index(drop=True)

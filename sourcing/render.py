@@ -80,6 +80,15 @@ def _print(console: Console, plan: Plan) -> None:
             _frame(console, f"Duals: {name} ({plan.duals.get('basis', '')})", frame, {})
 
 
+def _number(value: float) -> str:
+    """Whole numbers with thousands separators, large ones to the cent, small ones to 6 digits."""
+    if abs(value - round(value)) <= 1e-9 * max(1.0, abs(value)) and abs(value) < 1e15:
+        return f"{value:,.0f}"
+    if abs(value) >= 1000:
+        return f"{value:,.2f}"
+    return f"{value:.6g}"
+
+
 def _frame(console: Console, title: str, frame: pd.DataFrame, formats: dict[str, str]) -> None:
     if frame.empty:
         return
@@ -95,7 +104,7 @@ def _frame(console: Console, title: str, frame: pd.DataFrame, formats: dict[str,
             elif column in formats:
                 cells.append(formats[column].format(value))
             elif isinstance(value, float):
-                cells.append(f"{value:,.6g}")
+                cells.append(_number(value))
             else:
                 cells.append(str(value))
         table.add_row(*cells)
