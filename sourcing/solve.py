@@ -13,7 +13,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 import highspy
 import numpy as np
@@ -21,7 +21,7 @@ import numpy as np
 from sourcing.lp import LinearProgram
 
 
-class TerminationCondition(str, Enum):
+class TerminationCondition(StrEnum):
     optimal = "optimal"
     infeasible = "infeasible"
     unbounded = "unbounded"
@@ -32,7 +32,7 @@ class TerminationCondition(str, Enum):
     error = "error"
 
 
-class SolutionStatus(str, Enum):
+class SolutionStatus(StrEnum):
     optimal = "optimal"
     feasible = "feasible"
     no_solution = "no_solution"

@@ -15,8 +15,8 @@ import numpy as np
 from sourcing.index import ModelData
 from sourcing.lp import LinearProgram
 from sourcing.network import OFFER_LABEL, Network
-from sourcing.rules.spec import Exclude
 from sourcing.rules.select import in_countries
+from sourcing.rules.spec import Exclude
 
 
 def define(lp: LinearProgram, data: ModelData, network: Network, rule: Exclude, name: str) -> None:
