@@ -68,12 +68,11 @@ def explain(data: ModelData, lp: LinearProgram, network: Network, options: Solve
     uncovered = _uncovered(data, relaxed, slacks, x)
     capacities = _binding_capacities(data, network, x, uncovered)
     rules = _rules_to_relax(relaxed, slacks, x)
-    return {
-        "summary": _summary(data, uncovered, capacities, rules),
-        "uncovered": uncovered.to_dict("records"),
-        "binding_capacities": capacities.to_dict("records"),
-        "rules": rules.to_dict("records"),
-    }
+    summary = _summary(data, uncovered, capacities, rules)
+    tables = {"uncovered": uncovered, "binding_capacities": capacities, "rules": rules}
+    if data.periods == [NO_PERIOD]:  # no declared periods: the column says nothing
+        tables = {k: v.drop(columns="period", errors="ignore") for k, v in tables.items()}
+    return {"summary": summary, **{k: v.to_dict("records") for k, v in tables.items()}}
 
 
 def _uncovered(data: ModelData, lp: LinearProgram, slacks: dict[str, np.ndarray], x: np.ndarray) -> pd.DataFrame:
