@@ -63,7 +63,8 @@ def check_rules_can_hold(data: ModelData, model: ModelSpec) -> list[Problem]:
     """Rules that select nothing, or can never be met at some stage."""
     problems = []
     rules = applied_rules(data, model)
-    countries = data.offers.groupby(["mineral", "period", "stage"])["country"].nunique()
+    offering = data.offers.groupby(["mineral", "period", "stage"])["country"].agg(set)
+    countries = offering.map(len)
     for i, (rule, name) in enumerate(zip(rules, rule_names(rules), strict=True), 1):
         table = "model rules" if i <= len(model.rules) else "instance rules"
         row = i if i <= len(model.rules) else i - len(model.rules)
@@ -75,7 +76,8 @@ def check_rules_can_hold(data: ModelData, model: ModelSpec) -> list[Problem]:
         if scope.empty:
             problems.append(Problem(table, row, None, f"{name} applies to no demanded mineral and stage"))
             continue
-        if rule.rule == "max_country_share" and not rule.exempt and rule.share < 1:
+        if (rule.rule == "max_country_share" and not rule.exempt and not rule.selects_countries
+                and rule.share < 1):
             for s in scope.itertuples(index=False):
                 n = countries.get((s.mineral, s.period, s.stage), 0)
                 if n and n * rule.share < 1 - 1e-9:
@@ -85,10 +87,8 @@ def check_rules_can_hold(data: ModelData, model: ModelSpec) -> list[Problem]:
         if rule.rule == "min_suppliers":
             chosen = data.countries_in(rule.countries, rule.groups) if rule.selects_countries else None
             for s in scope.itertuples(index=False):
-                here = data.offers[(data.offers["mineral"] == s.mineral)
-                                   & (data.offers["period"] == s.period)
-                                   & (data.offers["stage"] == s.stage)]["country"]
-                n = here.isin(chosen).sum() if chosen is not None else here.nunique()
+                here = offering.get((s.mineral, s.period, s.stage), set())
+                n = len(here & chosen) if chosen is not None else len(here)
                 if n < rule.count:
                     problems.append(Problem(table, row, "count", (
                         f"{name}: {_where(s.mineral, s.period, s.stage)} has {n} eligible supplier "
