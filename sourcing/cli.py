@@ -34,7 +34,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
+# Problems quote the planner's own cells: print them as plain text (no rich markup, no wrapping)
+err = Console(stderr=True, soft_wrap=True)
 
 
 class Format(StrEnum):
@@ -99,7 +100,7 @@ def validate(
 
     warnings = check(instance, model, strict=strict)
     for warning in warnings:
-        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        err.print(f"warning: {warning}", markup=False, highlight=False)
     print(f"{instance}: valid" + (f", {len(warnings)} warning(s)" if warnings else ""))
 
 
@@ -197,10 +198,10 @@ def main() -> None:
     except typer.Exit as done:  # pragma: no cover - click returns the code instead
         code = done.exit_code
     except InputError as error:
-        err.print(f"[red]invalid input:[/] {error}", highlight=False)
+        err.print(f"invalid input: {error}", markup=False, highlight=False)
         sys.exit(EXIT_INPUT)
     except SourcingError as error:
-        err.print(f"[red]error:[/] {error}", highlight=False)
+        err.print(f"error: {error}", markup=False, highlight=False)
         sys.exit(EXIT_INPUT)
     except (typer.Abort, KeyboardInterrupt):
         err.print("aborted")
@@ -212,9 +213,9 @@ def main() -> None:
             sys.exit(error.exit_code)
         if os.environ.get("SOURCING_DEBUG"):
             raise
-        err.print(f"[red]internal error:[/] {type(error).__name__}: {error}\n"
+        err.print(f"internal error: {type(error).__name__}: {error}\n"
                   "This is a bug in sourcing; rerun with SOURCING_DEBUG=1 for the traceback.",
-                  highlight=False)
+                  markup=False, highlight=False)
         sys.exit(EXIT_BUG)
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 

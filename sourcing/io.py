@@ -8,20 +8,27 @@ table, row and field.
 
 from __future__ import annotations
 
+import csv
+import difflib
+import io
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
-import pandas as pd
 import yaml
 from pydantic import ValidationError
 
 from sourcing import references
 from sourcing.errors import InputError, Problem
+from sourcing.rules.spec import Rule
 from sourcing.schema import REQUIRED_TABLES, TABLES, Instance, ModelSpec, columns, required_columns
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 META_TABLE = "instance"
+
+#: (table, row, field) already reported in a clearer way: pydantic's per-row errors there are
+#: dropped (a missing column is reported once, not once per row; an empty row once, not per field).
+Covered = set[tuple[str, int | None, str | None]]
 
 
 def load_instance(source: str | Path | dict[str, Any] | Instance) -> Instance:
@@ -29,17 +36,18 @@ def load_instance(source: str | Path | dict[str, Any] | Instance) -> Instance:
     if isinstance(source, Instance):
         return source
     problems: list[Problem] = []
+    covered: Covered = set()
     if isinstance(source, dict):
-        document = _clean_document(source, problems)
+        document = _clean_document(source, problems, covered)
     else:
         path = Path(source)
         if path.is_dir():
-            document = _read_folder(path, problems)
+            document = _read_folder(path, problems, covered)
         elif path.is_file():
-            document = _clean_document(_read_document(path, META_TABLE), problems)
+            document = _clean_document(_read_document(path, META_TABLE), problems, covered)
         else:
             raise InputError([Problem(META_TABLE, None, None, f"no such file or folder: {path}")])
-    instance = _validate(document, problems)
+    instance = _validate(document, problems, covered)
     problems += references.check_instance(instance)
     if problems:
         raise InputError(problems)
@@ -79,10 +87,16 @@ def _find_model(name: str) -> Path:
 
 def _read_document(path: Path, table: str) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as error:
-        raise InputError([Problem(table, None, None, f"cannot read {path.name}: {error}")]) from None
+    except OSError as error:
+        problem = Problem(table, None, None, f"cannot read {path.name}: {error.strerror}")
+        raise InputError([problem]) from None
+    except UnicodeDecodeError:
+        raise InputError([Problem(table, None, None, f"{path.name} is not UTF-8 text")]) from None
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        problem = Problem(table, None, None, f"cannot read {path.name}: {_syntax(error)}")
+        raise InputError([problem]) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -90,7 +104,17 @@ def _read_document(path: Path, table: str) -> dict[str, Any]:
     return data
 
 
-def _read_folder(folder: Path, problems: list[Problem]) -> dict[str, Any]:
+def _syntax(error: json.JSONDecodeError | yaml.YAMLError) -> str:
+    """A parser error in one line: what is wrong, and where."""
+    if isinstance(error, json.JSONDecodeError):
+        return f"{error.msg} at line {error.lineno}, column {error.colno}"
+    mark = getattr(error, "problem_mark", None)
+    what = getattr(error, "problem", None) or str(error).splitlines()[0]
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"{what}{where}"
+
+
+def _read_folder(folder: Path, problems: list[Problem], covered: Covered) -> dict[str, Any]:
     meta_path = folder / "instance.yaml"
     if not meta_path.is_file():
         raise InputError([Problem(META_TABLE, None, None, f"{folder} has no instance.yaml")])
@@ -102,21 +126,19 @@ def _read_folder(folder: Path, problems: list[Problem]) -> dict[str, Any]:
             )
             document.pop(table)
         csv_path = folder / f"{table}.csv"
-        if not csv_path.is_file():
+        if not csv_path.exists():
+            if table in REQUIRED_TABLES:
+                problems.append(
+                    Problem(table, None, None, f"required table is missing: add {table}.csv")
+                )
+                covered.add((table, None, None))
+                document[table] = []
             continue
-        try:
-            frame = pd.read_csv(
-                csv_path, dtype=str, keep_default_na=False, skipinitialspace=True, comment=None
-            )
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-            problems.append(Problem(table, None, None, f"cannot read {csv_path.name}: {error}"))
-            continue
-        frame.columns = [str(c).strip() for c in frame.columns]
-        frame = _known_columns(table, frame, problems)
-        document[table] = [
-            {key: value.strip() for key, value in record.items() if value.strip() != ""}
-            for record in frame.to_dict("records")
-        ]
+        records = _read_csv(csv_path, table, problems, covered)
+        if records is None:  # unreadable: reported; validate the rest as if it were empty
+            covered.add((table, None, None))
+            records = []
+        document[table] = records
     extra = sorted(
         p.name for p in folder.glob("*.csv") if p.stem not in TABLES and not p.name.startswith(".")
     )
@@ -128,33 +150,124 @@ def _read_folder(folder: Path, problems: list[Problem]) -> dict[str, Any]:
     return document
 
 
-def _known_columns(table: str, frame: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
-    """Report unknown and missing columns once, not once per row."""
+def _read_csv(
+    path: Path, table: str, problems: list[Problem], covered: Covered
+) -> list[dict[str, str]] | None:
+    """The rows of one CSV table as records of non-blank cells; ``None`` if it cannot be read.
+
+    Row numbers are those a spreadsheet shows below the header: a blank line is a row too, so
+    every later row keeps its number (trailing blank lines are ignored).
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        problems.append(Problem(table, None, None, f"cannot read {path.name}: {error.strerror}"))
+        return None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        row = raw[: error.start].count(b"\n")
+        problems.append(Problem(table, row, None,
+                                f"{path.name} is not UTF-8 text: save it as 'CSV UTF-8'"))
+        return None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, skipinitialspace=True)
+    rows: list[list[str]] = []
+    try:
+        for cells in reader:
+            rows.append([cell.strip() for cell in cells])
+    except csv.Error as error:
+        problems.append(Problem(table, len(rows), None,
+                                f"cannot read {path.name}: {error} (check the quotes)"))
+        return None
+    while rows and not any(rows[-1]):
+        rows.pop()
+    if not rows:
+        needed = ", ".join(required_columns(table))
+        problems.append(Problem(
+            table, None, None,
+            f"{path.name} is empty: its first line must name the columns ({needed})",
+        ))
+        return None
+    header, body = rows[0], rows[1:]
+    kept = _known_columns(table, header, body, problems, covered)
+    records = []
+    for row, cells in enumerate(body, 1):
+        if not any(cells):
+            problems.append(Problem(table, row, None, "empty row: delete it or fill it in"))
+            covered.add((table, row, None))
+        elif len(cells) > len(header) and any(cells[len(header):]):
+            problems.append(Problem(
+                table, row, None,
+                f"{len(cells)} values, but the header names {len(header)} columns"))
+        records.append({name: cells[pos] for pos, name in kept if pos < len(cells) and cells[pos]})
+    return records
+
+
+def _known_columns(
+    table: str, header: list[str], body: list[list[str]], problems: list[Problem], covered: Covered
+) -> list[tuple[int, str]]:
+    """The (position, name) of the columns to read. Unknown and missing columns are reported
+    once, not once per row."""
     allowed = columns(table)
-    for column in frame.columns:
-        if column not in allowed:
-            problems.append(
-                Problem(table, None, column, f"unknown column (allowed: {', '.join(allowed)})")
-            )
-    if len(set(frame.columns)) != len(frame.columns):
-        problems.append(Problem(table, None, None, "a column name appears twice"))
+    kept: dict[str, int] = {}
+    for pos, name in enumerate(header):
+        if name == "":
+            if any(len(cells) > pos and cells[pos] for cells in body):
+                problems.append(Problem(table, None, None,
+                                        f"column {pos + 1} holds values but has no name"))
+        elif name not in allowed:
+            problems.append(Problem(table, None, name, _unknown_column(name, allowed)))
+        elif name in kept:
+            problems.append(Problem(table, None, name, "the column appears twice"))
+        else:
+            kept[name] = pos
+    _missing_columns(table, set(kept), problems, covered)
+    return [(pos, name) for name, pos in kept.items()]
+
+
+def _unknown_column(name: str, allowed: list[str]) -> str:
+    close = difflib.get_close_matches(name.lower(), allowed, n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return f"unknown column ({hint}allowed: {', '.join(allowed)})"
+
+
+def _missing_columns(
+    table: str, present: set[str], problems: list[Problem], covered: Covered
+) -> None:
     for column in required_columns(table):
-        if column not in frame.columns:
+        if column not in present:
             problems.append(Problem(table, None, column, "required column is missing"))
-    frame = frame.loc[:, ~frame.columns.duplicated()]
-    return frame[[c for c in frame.columns if c in allowed]]
+            covered.add((table, None, column))
 
 
-def _clean_document(data: dict[str, Any], problems: list[Problem]) -> dict[str, Any]:
-    """Drop null cells (a JSON service may send ``null`` for 'not given')."""
+def _clean_document(
+    data: dict[str, Any], problems: list[Problem], covered: Covered
+) -> dict[str, Any]:
+    """Drop null cells (a JSON service may send ``null`` for 'not given'); report unknown and
+    missing columns once per table, as for a CSV file."""
     document = dict(data)
     for table in TABLES:
         rows = document.get(table)
-        if isinstance(rows, list):
-            document[table] = [
-                {k: v for k, v in row.items() if not _is_blank(v)} if isinstance(row, dict) else row
-                for row in rows
-            ]
+        if not isinstance(rows, list):
+            continue
+        allowed = columns(table)
+        unknown: dict[str, int] = {}
+        present: set[str] = set()
+        cleaned = []
+        for i, row in enumerate(rows, 1):
+            if isinstance(row, dict):
+                for key in row:
+                    if key not in allowed:
+                        unknown.setdefault(str(key), i)
+                row = {k: v for k, v in row.items() if k in allowed and not _is_blank(v)}
+                present |= set(row)
+            cleaned.append(row)
+        for name, first in unknown.items():
+            problems.append(Problem(table, None, name,
+                                    f"{_unknown_column(name, allowed)}; first in row {first}"))
+        if cleaned:
+            _missing_columns(table, present, problems, covered)
+        document[table] = cleaned
     return document
 
 
@@ -162,36 +275,109 @@ def _is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
 
-def _validate(document: dict[str, Any], problems: list[Problem]) -> Instance:
+def _validate(document: dict[str, Any], problems: list[Problem], covered: Covered) -> Instance:
     for table in REQUIRED_TABLES:
         if table not in document:
             problems.append(Problem(table, None, None, f"required table '{table}' is missing"))
+            covered.add((table, None, None))
             document[table] = []
     try:
         instance = Instance.model_validate(document)
     except ValidationError as error:
-        problems += [_problem(META_TABLE, e) for e in error.errors()]
+        found = (_problem(META_TABLE, e) for e in error.errors())
+        problems += [p for p in found if not _is_covered(p, covered)]
         raise InputError(problems) from None
     if problems:
         raise InputError(problems)
     return instance
 
 
+def _is_covered(problem: Problem, covered: Covered) -> bool:
+    return (
+        (problem.table, None, problem.field) in covered  # a missing column, or an unread table
+        or (problem.table, problem.row, None) in covered  # an empty row
+    )
+
+
+#: rule type -> its parameter names, to list the allowed keys of a rule
+_RULE_KEYS = {
+    cls.model_fields["rule"].annotation.__args__[0]: list(cls.model_fields)
+    for cls in get_args(get_args(Rule)[0])
+}
+
+#: pydantic error type -> what a planner reads (``{...}`` filled from the error's context)
+_WORDING = {
+    "missing": "a value is required here",
+    "greater_than_equal": "must be at least {ge}",
+    "greater_than": "must be greater than {gt}",
+    "less_than_equal": "must be at most {le}",
+    "less_than": "must be less than {lt}",
+    "finite_number": "must be a finite number",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "bool_parsing": "must be true or false",
+    "string_type": "must be text",
+    "string_too_short": "must not be empty",
+    "list_type": "must be a list",
+    "too_short": "must have at least {min_length} item(s)",
+    "dict_type": "must be a mapping of keys to values",
+    "model_type": "must be a mapping of keys to values",
+    "model_attributes_type": "must be a mapping of keys to values",
+    "extra_forbidden": "unknown key",
+}
+
+
 def _problem(default_table: str, error: Any) -> Problem:
-    """Turn a pydantic error location into (table, row, field)."""
+    """Turn a pydantic error into (table, row, field) and a message a planner reads."""
     loc = list(error["loc"])
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
     message = error["msg"]
-    if "input" in error and error["type"] not in ("missing",) and not isinstance(
-        error["input"], (dict, list)
+    if kind in _WORDING:
+        message = _WORDING[kind].format(
+            **{k: f"{v:g}" if isinstance(v, float) else v for k, v in ctx.items()}
+        )
+    cause = ctx.get("error")
+    if kind == "value_error" and cause is not None:
+        message = str(cause)
+        if getattr(cause, "field", None):
+            loc.append(cause.field)
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        key = str(ctx.get("discriminator", "")).strip("'")
+        loc.append(key)
+        message = (
+            f"unknown {key} '{ctx.get('tag')}' (one of: {ctx.get('expected_tags')})"
+            if kind == "union_tag_invalid" else f"'{key}' is required"
+        )
+    elif kind not in ("missing", "value_error", "extra_forbidden") and not isinstance(
+        error.get("input"), (dict, list)
     ):
-        message += f" (got {error['input']!r})"
-    if loc and loc[0] in TABLES and len(loc) >= 2 and isinstance(loc[1], int):
-        field = str(loc[2]) if len(loc) > 2 else None
-        return Problem(str(loc[0]), loc[1] + 1, field, message)
+        shown = repr(error["input"])
+        message += f" (got {shown if len(shown) <= 40 else shown[:37] + '...'})"
+
+    if loc and loc[0] in TABLES:
+        if len(loc) >= 2 and isinstance(loc[1], int):
+            field = str(loc[2]) if len(loc) > 2 else None
+            return Problem(str(loc[0]), loc[1] + 1, field, message)
+        if kind == "too_short":
+            message = "has no rows (at least one is required)"
+        elif kind == "list_type":
+            message = "must be a list of rows"
+        return Problem(str(loc[0]), None, None, message)
     if loc and loc[0] == "rules" and len(loc) >= 2 and isinstance(loc[1], int):
-        field = ".".join(str(x) for x in loc[3:]) or None
-        rule = f" ({loc[2]})" if len(loc) > 2 else ""
-        return Problem(f"{default_table} rules", loc[1] + 1, field, message + rule)
+        rule = loc[2] if len(loc) > 2 and loc[2] in _RULE_KEYS else None
+        rest = loc[3:] if rule else loc[2:]
+        if kind == "extra_forbidden" and rule:
+            message += f" (allowed for {rule}: {', '.join(_RULE_KEYS[rule])})"
+        field = ".".join(str(x) for x in rest) or None
+        return Problem(f"{default_table} rules", loc[1] + 1, field,
+                       f"{rule}: {message}" if rule and not message.startswith(rule) else message)
+    if kind == "extra_forbidden" and len(loc) == 1:
+        allowed = (ModelSpec if default_table == "model" else Instance).model_fields
+        message += f" (allowed: {', '.join(allowed)})"
     field = ".".join(str(x) for x in loc) or None
     return Problem(default_table, None, field, message)
 

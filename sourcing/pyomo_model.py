@@ -97,8 +97,9 @@ def solve_pyomo(model: Any, solver: str = "appsi_highs", tee: bool = False) -> f
     """Solve the Pyomo model and return the optimal objective (raises if not optimal)."""
     import pyomo.environ as pyo
 
-    result = pyo.SolverFactory(solver).solve(model, tee=tee)
+    result = pyo.SolverFactory(solver).solve(model, tee=tee, load_solutions=False)
     condition = result.solver.termination_condition
     if condition != pyo.TerminationCondition.optimal:
         raise RuntimeError(f"Pyomo/{solver} stopped with {condition}")
+    model.solutions.load_from(result)
     return float(pyo.value(model.total_cost))

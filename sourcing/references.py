@@ -25,9 +25,14 @@ def check_instance(instance: Instance) -> list[Problem]:
     periods = set(instance.periods or [])
     sites = _unique_ids(instance.sites, "sites", ("site",), problems)
 
-    def known(table: str, row: int, field: str, value: Any, names: set[str], what: str) -> None:
+    def known(table: str, row: int, field: str, value: Any, names: set[str], what: str,
+              hint: str | None = None) -> None:
         if value is not None and value not in names:
-            problems.append(Problem(table, row, field, f"unknown {what} '{value}'"))
+            where = hint or f"not in {what_table[what]}"
+            problems.append(Problem(table, row, field, f"unknown {what} '{value}' ({where})"))
+
+    what_table = {"mineral": "minerals", "country": "countries", "site": "sites"}
+    in_stages = "instance 'stages': " + ", ".join(instance.stages)
 
     def period_ok(table: str, row: int, record: dict[str, Any]) -> None:
         if "period" not in record:
@@ -35,11 +40,12 @@ def check_instance(instance: Instance) -> list[Problem]:
         if not periods:
             problems.append(Problem(table, row, "period", "instance.yaml declares no 'periods'"))
         else:
-            known(table, row, "period", record["period"], periods, "period")
+            known(table, row, "period", record["period"], periods, "period",
+                  "instance 'periods': " + ", ".join(instance.periods or []))
 
     for i, r in enumerate(instance.supply, 1):
         known("supply", i, "mineral", r["mineral"], minerals, "mineral")
-        known("supply", i, "stage", r["stage"], stages, "stage (not in instance 'stages')")
+        known("supply", i, "stage", r["stage"], stages, "stage", in_stages)
         known("supply", i, "country", r["country"], countries, "country")
         period_ok("supply", i, r)
         if r.get("min_quantity", 0) > r.get("capacity", float("inf")):
@@ -49,7 +55,7 @@ def check_instance(instance: Instance) -> list[Problem]:
 
     for i, r in enumerate(instance.yields, 1):
         known("yields", i, "mineral", r["mineral"], minerals, "mineral")
-        known("yields", i, "stage", r["stage"], stages, "stage (not in instance 'stages')")
+        known("yields", i, "stage", r["stage"], stages, "stage", in_stages)
         if r["stage"] == instance.stages[0]:
             problems.append(
                 Problem("yields", i, "stage", "the first stage has no input, so no yield")
@@ -77,8 +83,8 @@ def check_instance(instance: Instance) -> list[Problem]:
     demand_sites = sites or {DEFAULT_SITE}
     for i, r in enumerate(instance.demand, 1):
         known("demand", i, "mineral", r["mineral"], minerals, "mineral")
-        known("demand", i, "site", r.get("site", DEFAULT_SITE), demand_sites,
-              "site" if sites else "site (no sites.csv: leave 'site' blank)")
+        known("demand", i, "site", r.get("site", DEFAULT_SITE), demand_sites, "site",
+              None if sites else "there is no sites table: leave 'site' blank")
         period_ok("demand", i, r)
     _duplicates(
         [{**r, "site": r.get("site", DEFAULT_SITE)} for r in instance.demand],
@@ -108,9 +114,11 @@ def check_rules(rules: Iterable[Any], instance: Instance, table: str = "model ru
         for field, names, existing, what in checks:
             for name in names or []:
                 if name not in existing:
-                    problems.append(
-                        Problem(table, i, field, f"{rule.rule} names unknown {what} '{name}'")
-                    )
+                    more = ", ..." if len(existing) > 12 else ""
+                    shown = ", ".join(sorted(existing)[:12]) + more
+                    problems.append(Problem(
+                        table, i, field,
+                        f"{rule.rule} names unknown {what} '{name}' (known: {shown or 'none'})"))
     return problems
 
 

@@ -6,6 +6,7 @@ import io
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from sourcing.plan import Plan
@@ -46,15 +47,15 @@ def _money(value: float | None, currency: str) -> str:
 
 
 def _print(console: Console, plan: Plan) -> None:
-    console.print(f"[bold]{plan.instance}[/] under model [bold]{plan.model}[/]"
-                  + (f" (rules: {', '.join(plan.rules)})" if plan.rules else ""))
+    console.print(f"[bold]{escape(plan.instance)}[/] under model [bold]{escape(plan.model)}[/]"
+                  + (f" (rules: {escape(', '.join(plan.rules))})" if plan.rules else ""))
     console.print(f"termination: {plan.termination_condition.value}; "
                   f"solution: {plan.solution_status.value}")
     for warning in plan.warnings:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if plan.infeasibility:
         console.print("[red bold]No plan meets every rule and demand.[/]")
-        console.print(plan.infeasibility["summary"], highlight=False)
+        console.print(plan.infeasibility["summary"], markup=False, highlight=False)
         return
     if not plan.has_solution:
         console.print("No plan was found within the limits.")
@@ -92,7 +93,7 @@ def _number(value: float) -> str:
 def _frame(console: Console, title: str, frame: pd.DataFrame, formats: dict[str, str]) -> None:
     if frame.empty:
         return
-    table = Table(title=title, title_justify="left")
+    table = Table(title=escape(title), title_justify="left")
     for column in frame.columns:
         numeric = pd.api.types.is_numeric_dtype(frame[column])
         table.add_column(str(column), justify="right" if numeric else "left")
@@ -106,6 +107,6 @@ def _frame(console: Console, title: str, frame: pd.DataFrame, formats: dict[str,
             elif isinstance(value, float):
                 cells.append(_number(value))
             else:
-                cells.append(str(value))
+                cells.append(escape(str(value)))
         table.add_row(*cells)
     console.print(table)

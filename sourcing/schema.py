@@ -14,12 +14,26 @@ from typing_extensions import NotRequired, TypedDict
 
 from sourcing.rules.spec import Rule
 
-_RECORD = ConfigDict(extra="forbid", allow_inf_nan=False, str_strip_whitespace=True)
+# Numbers given where a name belongs (a period 2025 in YAML or JSON) are read as text, so they
+# match the same name read from a CSV file.
+_RECORD = ConfigDict(
+    extra="forbid", allow_inf_nan=False, str_strip_whitespace=True, coerce_numbers_to_str=True
+)
+
+#: The largest quantity, price or cost accepted: HiGHS takes 1e20 as infinite and rejects such a
+#: demand, and far below that costs lose precision. A planner with larger numbers picks a larger
+#: unit (kt instead of t, M$ instead of $).
+LARGEST = 1e12
+#: Yields are coefficients of the model: HiGHS drops those below 1e-9 and rejects those above
+#: 1e15, and a chain of stages multiplies them.
+YIELD_RANGE = (1e-6, 1e6)
 
 Id = Annotated[str, Field(min_length=1)]
-Quantity = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Quantity = Annotated[float, Field(ge=0, le=LARGEST, allow_inf_nan=False)]
 Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-PositiveFactor = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+PositiveFactor = Annotated[
+    float, Field(ge=YIELD_RANGE[0], le=YIELD_RANGE[1], allow_inf_nan=False)
+]
 
 
 class MineralRow(TypedDict):
@@ -118,7 +132,7 @@ class Instance(BaseModel):
     The tables are lists of plain records; :mod:`sourcing.index` turns them into index tables.
     """
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, coerce_numbers_to_str=True)
 
     name: Id
     description: str = ""
@@ -131,14 +145,14 @@ class Instance(BaseModel):
     )
     rules: list[Rule] = Field(default_factory=list, description="Contract terms carried by the data.")
 
-    minerals: list[MineralRow]
-    countries: list[CountryRow]
-    supply: list[SupplyRow]
+    minerals: list[MineralRow] = Field(min_length=1)
+    countries: list[CountryRow] = Field(min_length=1)
+    supply: list[SupplyRow] = Field(min_length=1)
     yields: list[YieldRow] = Field(default_factory=list)
     transport: list[TransportRow] = Field(default_factory=list)
     tariffs: list[TariffRow] = Field(default_factory=list)
     sites: list[SiteRow] = Field(default_factory=list)
-    demand: list[DemandRow]
+    demand: list[DemandRow] = Field(min_length=1)
 
     @field_validator("stages", "periods")
     @classmethod

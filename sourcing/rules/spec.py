@@ -15,8 +15,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 
 
+class RuleError(ValueError):
+    """Parameters of a rule that contradict each other; ``field`` names the one to change."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
 class Selectors(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, coerce_numbers_to_str=True)
 
     name: str | None = Field(default=None, description="Label in the plan and in dual keys.")
     minerals: list[str] | None = Field(default=None, description="Minerals it applies to; absent: all.")
@@ -55,13 +63,16 @@ class GroupShare(Selectors):
     @model_validator(mode="after")
     def _bounds(self) -> GroupShare:
         if self.min is None and self.max is None:
-            raise ValueError("group_share needs 'min' and/or 'max'")
+            raise RuleError("min", "group_share needs 'min' and/or 'max'")
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"group_share 'min' ({self.min}) exceeds 'max' ({self.max})")
+            raise RuleError("min", f"group_share 'min' ({self.min}) exceeds 'max' ({self.max})")
         if not self.selects_countries:
-            raise ValueError("group_share needs 'countries' and/or 'groups' naming the group")
+            raise RuleError(
+                "countries", "group_share needs 'countries' and/or 'groups' naming the group"
+            )
         if self.scope == "chain" and self.measure == "quantity":
-            raise ValueError(
+            raise RuleError(
+                "measure",
                 "scope 'chain' adds up stages, which only makes sense by value: set measure: value"
             )
         return self
@@ -75,7 +86,9 @@ class Exclude(Selectors):
     @model_validator(mode="after")
     def _something(self) -> Exclude:
         if not self.selects_countries:
-            raise ValueError("exclude needs 'countries' and/or 'groups' naming what is excluded")
+            raise RuleError(
+                "countries", "exclude needs 'countries' and/or 'groups' naming what is excluded"
+            )
         return self
 
 
@@ -84,7 +97,7 @@ class MinSuppliers(Selectors):
 
     rule: Literal["min_suppliers"]
     count: int = Field(ge=1)
-    min_share: Annotated[float, Field(gt=0, le=1)] = Field(
+    min_share: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = Field(
         default=0.05,
         description="A country counts as a supplier when it supplies at least this share of the "
         "stage's volume (default 5%: a token tonne must not count as diversification).",
@@ -93,7 +106,8 @@ class MinSuppliers(Selectors):
     @model_validator(mode="after")
     def _feasible_shares(self) -> MinSuppliers:
         if self.count * self.min_share > 1 + 1e-12:
-            raise ValueError(
+            raise RuleError(
+                "count",
                 f"{self.count} suppliers of at least {self.min_share:.0%} each exceed 100%"
             )
         return self
