@@ -93,6 +93,10 @@ def solve_lp(
     started = time.perf_counter()
     highs = _handoff(lp, cost, relax_integrality, options, fix)
     handed = time.perf_counter()
+    if highs is None:
+        return RawSolution(TerminationCondition.error, SolutionStatus.no_solution, None, None, None,
+                           None, None, None, lp.is_mip, {"handoff": handed - started},
+                           "HiGHS rejected the model (numbers out of its range?)")
     highs.run()
     solved = time.perf_counter()
     raw = _read(highs, lp.is_mip and not relax_integrality)
@@ -102,7 +106,7 @@ def solve_lp(
 
 
 def _handoff(lp: LinearProgram, cost: np.ndarray | None, relax: bool, options: SolverOptions,
-             fix: tuple[np.ndarray, np.ndarray] | None):
+             fix: tuple[np.ndarray, np.ndarray] | None) -> highspy.Highs | None:
     highs = _new_highs(options.tee)
     highs.setOptionValue("output_flag", bool(options.tee))
     if options.time_limit is not None:
@@ -125,9 +129,7 @@ def _handoff(lp: LinearProgram, cost: np.ndarray | None, relax: bool, options: S
         starts[:-1].astype(np.int32), index.astype(np.int32), values,
         integrality,
     )
-    if status == highspy.HighsStatus.kError:
-        raise RuntimeError("HiGHS rejected the model (a bug in the model builder)")
-    return highs
+    return None if status == highspy.HighsStatus.kError else highs
 
 
 def _new_highs(tee: bool) -> highspy.Highs:
