@@ -137,7 +137,8 @@ def _lane_transport(instance: Instance, lanes: pd.DataFrame) -> pd.Series:
     if instance.transport:
         table = pd.DataFrame.from_records(instance.transport)
         if "mineral" not in table:
-            table["mineral"] = np.nan
+            table["mineral"] = None
+        table["mineral"] = table["mineral"].astype(object)  # merged with the lanes' text key
         for specific in (True, False):  # mineral-specific rows take precedence
             rows = table[table["mineral"].notna() == specific]
             on = ["from", "to"] + (["mineral"] if specific else [])
@@ -163,7 +164,8 @@ def _lane_tariff(instance: Instance, lanes: pd.DataFrame) -> np.ndarray:
     table = pd.DataFrame.from_records(instance.tariffs)
     for column in ("mineral", "rate", "per_unit"):
         if column not in table:
-            table[column] = np.nan
+            table[column] = None
+    table["mineral"] = table["mineral"].astype(object)  # merged with the lanes' text key
     table = table.rename(columns={"origin": "from_country", "destination": "to_country"})
     table[["rate", "per_unit"]] = table[["rate", "per_unit"]].astype(float).fillna(0.0)
     found = pd.DataFrame({"rate": np.nan, "per_unit": np.nan}, index=lanes.index)

@@ -7,10 +7,10 @@ Cross-table checks (references, duplicates) live in :mod:`sourcing.references`.
 """
 
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from sourcing.rules.spec import Rule
 

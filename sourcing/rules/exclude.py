@@ -15,17 +15,13 @@ import numpy as np
 from sourcing.index import ModelData
 from sourcing.lp import LinearProgram
 from sourcing.network import OFFER_LABEL, Network
-from sourcing.rules.select import in_countries
+from sourcing.rules.select import in_countries, in_selection
 from sourcing.rules.spec import Exclude
 
 
 def define(lp: LinearProgram, data: ModelData, network: Network, rule: Exclude, name: str) -> None:
     offers = data.offers
-    mask = in_countries(data, rule)
-    if rule.minerals is not None:
-        mask &= offers["mineral"].isin(rule.minerals).to_numpy()
-    if rule.stages is not None:
-        mask &= offers["stage"].isin(rule.stages).to_numpy()
+    mask = in_selection(data, rule) & in_countries(data, rule)
     chosen = np.flatnonzero(mask)
     lp.add_constraints(
         name, offers.loc[chosen, OFFER_LABEL],

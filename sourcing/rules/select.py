@@ -9,15 +9,20 @@ from sourcing.network import Network
 from sourcing.rules.spec import Selectors
 
 
-def in_scope(data: ModelData, network: Network, rule: Selectors) -> np.ndarray:
-    """Offers of the selected minerals and stages that demand reaches (a boolean mask)."""
+def in_selection(data: ModelData, rule: Selectors) -> np.ndarray:
+    """Offers of the selected minerals and stages (a boolean mask)."""
     offers = data.offers
-    mask = network.offer_volume_row >= 0
+    mask = np.ones(len(offers), dtype=bool)
     if rule.minerals is not None:
         mask &= offers["mineral"].isin(rule.minerals).to_numpy()
     if rule.stages is not None:
         mask &= offers["stage"].isin(rule.stages).to_numpy()
     return mask
+
+
+def in_scope(data: ModelData, network: Network, rule: Selectors) -> np.ndarray:
+    """Offers of the selected minerals and stages that demand reaches (a boolean mask)."""
+    return in_selection(data, rule) & (network.offer_volume_row >= 0)
 
 
 def in_countries(data: ModelData, rule: Selectors) -> np.ndarray:
