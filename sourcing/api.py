@@ -82,18 +82,25 @@ def solve(
 
     rules = applied_rules(data, spec)
     plan = Plan(
-        instance=loaded.name, model=spec.name, rules=rule_names(rules),
-        currency=loaded.currency, unit=loaded.unit,
-        termination_condition=raw.termination, solution_status=raw.status,
-        objective=raw.objective, bound=raw.bound, gap=raw.gap,
+        instance=loaded.name,
+        model=spec.name,
+        rules=rule_names(rules),
+        currency=loaded.currency,
+        unit=loaded.unit,
+        termination_condition=raw.termination,
+        solution_status=raw.status,
+        objective=raw.objective,
+        bound=raw.bound,
+        gap=raw.gap,
         warnings=[str(w) for w in warnings],
     )
     if raw.status is not SolutionStatus.no_solution:
         priced = raw
         if raw.is_mip:
             integer = np.flatnonzero(lp.integrality())
-            priced = solve_lp(lp, options, relax_integrality=True,
-                              fix=(integer, np.round(raw.x[integer])))
+            priced = solve_lp(
+                lp, options, relax_integrality=True, fix=(integer, np.round(raw.x[integer]))
+            )
             lap("duals")
         for key, value in extract(data, lp, network, raw, priced).items():
             setattr(plan, key, value)

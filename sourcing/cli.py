@@ -44,8 +44,13 @@ class Format(StrEnum):
     csv = "csv"
 
 
-InstanceArg = Annotated[Path, typer.Argument(help="Instance folder (instance.yaml + CSVs) or a JSON/YAML file.")]
-ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Model name (under models/) or path; default least-cost.")]
+InstanceArg = Annotated[
+    Path, typer.Argument(help="Instance folder (instance.yaml + CSVs) or a JSON/YAML file.")
+]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option("--model", "-m", help="Model name (under models/) or path; default least-cost."),
+]
 
 
 @app.command()
@@ -53,10 +58,16 @@ def solve(
     instance: InstanceArg,
     model: ModelOpt = None,
     time_limit: Annotated[float | None, typer.Option(help="Seconds the solver may run.")] = None,
-    rel_gap: Annotated[float | None, typer.Option(help="Relative MIP gap at which to stop.")] = None,
+    rel_gap: Annotated[
+        float | None, typer.Option(help="Relative MIP gap at which to stop.")
+    ] = None,
     threads: Annotated[int | None, typer.Option(help="Solver threads.")] = None,
-    format: Annotated[Format | None, typer.Option("--format", "-f", help="table (default), json or csv.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Write here instead of stdout (csv: a folder of tables).")] = None,
+    format: Annotated[
+        Format | None, typer.Option("--format", "-f", help="table (default), json or csv.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write here instead of stdout (csv: a folder of tables).")
+    ] = None,
     log: Annotated[bool, typer.Option("--log", help="Show the solver log (on stderr).")] = False,
     strict: Annotated[bool, typer.Option(help="Treat consistency warnings as errors.")] = False,
 ) -> None:
@@ -72,8 +83,15 @@ def solve(
         stdout_copy = os.dup(1)
         os.dup2(2, 1)
     try:
-        plan = solve_plan(instance, model, time_limit=time_limit, rel_gap=rel_gap,
-                          threads=threads, tee=log, strict=strict)
+        plan = solve_plan(
+            instance,
+            model,
+            time_limit=time_limit,
+            rel_gap=rel_gap,
+            threads=threads,
+            tee=log,
+            strict=strict,
+        )
     finally:
         if log:
             sys.stdout.flush()
@@ -184,9 +202,11 @@ def _exit_code(plan) -> int:
         return EXIT_OK
     if plan.termination_condition is TerminationCondition.infeasible:
         return EXIT_INFEASIBLE
-    if plan.termination_condition in (TerminationCondition.time_limit,
-                                      TerminationCondition.iteration_limit,
-                                      TerminationCondition.interrupted):
+    if plan.termination_condition in (
+        TerminationCondition.time_limit,
+        TerminationCondition.iteration_limit,
+        TerminationCondition.interrupted,
+    ):
         return EXIT_NO_SOLUTION
     return EXIT_BUG
 
@@ -213,9 +233,12 @@ def main() -> None:
             sys.exit(error.exit_code)
         if os.environ.get("SOURCING_DEBUG"):
             raise
-        err.print(f"internal error: {type(error).__name__}: {error}\n"
-                  "This is a bug in sourcing; rerun with SOURCING_DEBUG=1 for the traceback.",
-                  markup=False, highlight=False)
+        err.print(
+            f"internal error: {type(error).__name__}: {error}\n"
+            "This is a bug in sourcing; rerun with SOURCING_DEBUG=1 for the traceback.",
+            markup=False,
+            highlight=False,
+        )
         sys.exit(EXIT_BUG)
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 

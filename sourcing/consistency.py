@@ -31,13 +31,22 @@ def check_stage_coverage(data: ModelData) -> list[Problem]:
         have = capacity.get((row.mineral, row.period, row.stage), 0.0)
         where = _where(row.mineral, row.period, row.stage)
         if have == 0:
-            problems.append(Problem("supply", None, "capacity",
-                                    f"{where}: no offer, so its demand cannot be met"))
+            problems.append(
+                Problem(
+                    "supply", None, "capacity", f"{where}: no offer, so its demand cannot be met"
+                )
+            )
         elif have < row.max_volume * (1 - 1e-9):
-            problems.append(Problem(
-                "supply", None, "capacity",
-                f"{where}: total capacity {have:g} is below the {row.max_volume:g} needed to meet "
-                "demand in full"))
+            problems.append(
+                Problem(
+                    "supply",
+                    None,
+                    "capacity",
+                    f"{where}: total capacity {have:g} is below the {row.max_volume:g} needed to "
+                    "meet "
+                    "demand in full",
+                )
+            )
     return problems
 
 
@@ -46,16 +55,27 @@ def check_lanes(data: ModelData) -> list[Problem]:
     offers = data.offers
     onward = np.zeros(len(offers), dtype=bool)
     onward[data.lanes["offer"].to_numpy()] = True
-    reached = offers[["mineral", "period", "stage"]].merge(
-        data.stage_volumes[["mineral", "period", "stage"]], how="left", indicator=True
-    )["_merge"].eq("both").to_numpy()
+    reached = (
+        offers[["mineral", "period", "stage"]]
+        .merge(data.stage_volumes[["mineral", "period", "stage"]], how="left", indicator=True)[
+            "_merge"
+        ]
+        .eq("both")
+        .to_numpy()
+    )
     stranded = offers[~onward & reached]
     problems = []
     for row in stranded.itertuples(index=False):
-        problems.append(Problem(
-            "supply", int(row.supply_row), "country",
-            f"{_where(row.mineral, row.period, row.stage)} in {row.country}: no allowed lane onward "
-            "(list one in transport.csv or set transport_default)"))
+        problems.append(
+            Problem(
+                "supply",
+                int(row.supply_row),
+                "country",
+                f"{_where(row.mineral, row.period, row.stage)} in {row.country}: "
+                "no allowed lane onward "
+                "(list one in transport.csv or set transport_default)",
+            )
+        )
     return problems
 
 
@@ -74,24 +94,49 @@ def check_rules_can_hold(data: ModelData, model: ModelSpec) -> list[Problem]:
         if rule.stages is not None:
             scope = scope[scope["stage"].isin(rule.stages)]
         if scope.empty:
-            problems.append(Problem(table, row, None, f"{name} applies to no demanded mineral and stage"))
+            problems.append(
+                Problem(table, row, None, f"{name} applies to no demanded mineral and stage")
+            )
             continue
-        if (rule.rule == "max_country_share" and not rule.exempt and not rule.selects_countries
-                and rule.share < 1):
+        if (
+            rule.rule == "max_country_share"
+            and not rule.exempt
+            and not rule.selects_countries
+            and rule.share < 1
+        ):
             for s in scope.itertuples(index=False):
                 n = countries.get((s.mineral, s.period, s.stage), 0)
                 if n and n * rule.share < 1 - 1e-9:
-                    problems.append(Problem(table, row, "share", (
-                        f"{name}: {_where(s.mineral, s.period, s.stage)} has {n} supplier countries; "
-                        f"at most {rule.share:.0%} each covers only {n * rule.share:.0%}")))
+                    problems.append(
+                        Problem(
+                            table,
+                            row,
+                            "share",
+                            (
+                                f"{name}: {_where(s.mineral, s.period, s.stage)} has {n} supplier "
+                                "countries; "
+                                f"at most {rule.share:.0%} each covers only {n * rule.share:.0%}"
+                            ),
+                        )
+                    )
         if rule.rule == "min_suppliers":
-            chosen = data.countries_in(rule.countries, rule.groups) if rule.selects_countries else None
+            chosen = (
+                data.countries_in(rule.countries, rule.groups) if rule.selects_countries else None
+            )
             for s in scope.itertuples(index=False):
                 here = offering.get((s.mineral, s.period, s.stage), set())
                 n = len(here & chosen) if chosen is not None else len(here)
                 if n < rule.count:
-                    problems.append(Problem(table, row, "count", (
-                        f"{name}: {_where(s.mineral, s.period, s.stage)} has {n} eligible supplier "
-                        f"countries, fewer than {rule.count}")))
+                    problems.append(
+                        Problem(
+                            table,
+                            row,
+                            "count",
+                            (
+                                f"{name}: {_where(s.mineral, s.period, s.stage)} has {n} eligible "
+                                "supplier "
+                                f"countries, fewer than {rule.count}"
+                            ),
+                        )
+                    )
     return problems
-

@@ -32,11 +32,14 @@ def define_contracts(lp: LinearProgram, data: ModelData, network: Network) -> No
     if len(chosen) == 0:
         return
     bound = offer_bound(data, network)
-    contract = lp.add_variables("contract", offers.loc[chosen, OFFER_LABEL], upper=1.0, integer=True)
+    contract = lp.add_variables(
+        "contract", offers.loc[chosen, OFFER_LABEL], upper=1.0, integer=True
+    )
     lp.add_cost("fixed", contract, fixed[chosen])
     n = len(chosen)
     lp.add_constraints(
-        "contract_capacity", offers.loc[chosen, OFFER_LABEL],
+        "contract_capacity",
+        offers.loc[chosen, OFFER_LABEL],
         rows=np.tile(np.arange(n), 2),
         cols=np.concatenate([network.supply[chosen], contract]),
         vals=np.concatenate([np.ones(n), -bound[chosen]]),
@@ -46,7 +49,8 @@ def define_contracts(lp: LinearProgram, data: ModelData, network: Network) -> No
     k = int(with_minimum.sum())
     if k:
         lp.add_constraints(
-            "contract_minimum", offers.loc[chosen[with_minimum], OFFER_LABEL],
+            "contract_minimum",
+            offers.loc[chosen[with_minimum], OFFER_LABEL],
             rows=np.tile(np.arange(k), 2),
             cols=np.concatenate([network.supply[chosen[with_minimum]], contract[with_minimum]]),
             vals=np.concatenate([np.ones(k), -minimum[chosen][with_minimum]]),
@@ -62,7 +66,8 @@ def define_contracts(lp: LinearProgram, data: ModelData, network: Network) -> No
     m = len(lane_ids)
     if m:
         lp.add_constraints(
-            "contract_lane", lanes.loc[lane_ids, LANE_LABEL],
+            "contract_lane",
+            lanes.loc[lane_ids, LANE_LABEL],
             rows=np.tile(np.arange(m), 2),
             cols=np.concatenate([network.flow[lane_ids], contract_of[origin[lane_ids]]]),
             vals=np.concatenate([np.ones(m), -lane_bound[lane_ids]]),
@@ -80,8 +85,12 @@ def _lane_bound(data: ModelData, bound: np.ndarray) -> np.ndarray:
     delivery = ~inbound
     site_demand = (
         lanes.loc[delivery, ["mineral", "period", "site"]]
-        .merge(data.demand[["mineral", "period", "site", "quantity"]], how="left",
-               on=["mineral", "period", "site"])["quantity"].to_numpy()
+        .merge(
+            data.demand[["mineral", "period", "site", "quantity"]],
+            how="left",
+            on=["mineral", "period", "site"],
+        )["quantity"]
+        .to_numpy()
     )
     most[delivery] = site_demand
     return np.minimum(most, bound[lanes["offer"].to_numpy()])

@@ -45,25 +45,38 @@ def elastic(lp: LinearProgram) -> tuple[LinearProgram, dict[str, np.ndarray]]:
             sign = np.ones(n)
         ids = np.arange(out.n_vars, out.n_vars + n)
         out.variables[f"slack:{name}"] = VariableBlock(
-            f"slack:{name}", out.n_vars, block.index, np.zeros(n), np.full(n, np.inf), False)
+            f"slack:{name}", out.n_vars, block.index, np.zeros(n), np.full(n, np.inf), False
+        )
         out.n_vars += n
         out.constraints[name] = ConstraintBlock(
-            name, block.start, block.index,
-            np.concatenate([block.rows, block.ids]), np.concatenate([block.cols, ids]),
-            np.concatenate([block.vals, sign]), block.lower, block.upper)
+            name,
+            block.start,
+            block.index,
+            np.concatenate([block.rows, block.ids]),
+            np.concatenate([block.cols, ids]),
+            np.concatenate([block.vals, sign]),
+            block.lower,
+            block.upper,
+        )
         slacks[name] = ids
     return out, slacks
 
 
-def explain(data: ModelData, lp: LinearProgram, network: Network, options: SolverOptions) -> dict[str, Any]:
+def explain(
+    data: ModelData, lp: LinearProgram, network: Network, options: SolverOptions
+) -> dict[str, Any]:
     relaxed, slacks = elastic(lp)
     cost = np.zeros(relaxed.n_vars)
     for name, ids in slacks.items():
         cost[ids] = 1.0 if name == "demand" else RULE_WEIGHT
     raw = solve_lp(relaxed, options, cost=cost)
     if raw.status is SolutionStatus.no_solution or raw.x is None:
-        return {"summary": "infeasible; the elastic re-solve found no explanation within the limits",
-                "uncovered": [], "binding_capacities": [], "rules": []}
+        return {
+            "summary": "infeasible; the elastic re-solve found no explanation within the limits",
+            "uncovered": [],
+            "binding_capacities": [],
+            "rules": [],
+        }
     x = raw.x
     uncovered = _uncovered(data, relaxed, slacks, x)
     capacities = _binding_capacities(data, network, x, uncovered)
@@ -75,23 +88,35 @@ def explain(data: ModelData, lp: LinearProgram, network: Network, options: Solve
     return {"summary": summary, **{k: v.to_dict("records") for k, v in tables.items()}}
 
 
-def _uncovered(data: ModelData, lp: LinearProgram, slacks: dict[str, np.ndarray], x: np.ndarray) -> pd.DataFrame:
+def _uncovered(
+    data: ModelData, lp: LinearProgram, slacks: dict[str, np.ndarray], x: np.ndarray
+) -> pd.DataFrame:
     frame = data.demand[["mineral", "period", "site", "quantity"]].copy()
     frame["short"] = x[slacks["demand"]] if "demand" in slacks else 0.0
     return frame[frame["short"] > TOL * np.maximum(1, frame["quantity"])].reset_index(drop=True)
 
 
-def _binding_capacities(data: ModelData, network: Network, x: np.ndarray, uncovered: pd.DataFrame) -> pd.DataFrame:
+def _binding_capacities(
+    data: ModelData, network: Network, x: np.ndarray, uncovered: pd.DataFrame
+) -> pd.DataFrame:
     offers = data.offers[["mineral", "period", "stage", "stage_pos", "country", "capacity"]].copy()
     offers["used"] = x[network.supply]
     short = uncovered[["mineral", "period"]].drop_duplicates()
     offers = offers.merge(short, on=["mineral", "period"])
-    full = np.isfinite(offers["capacity"]) & (offers["used"] >= offers["capacity"] - TOL * np.maximum(1, offers["capacity"]))
-    return offers[full].sort_values(["mineral", "period", "stage_pos", "country"]).drop(
-        columns="stage_pos").reset_index(drop=True)
+    full = np.isfinite(offers["capacity"]) & (
+        offers["used"] >= offers["capacity"] - TOL * np.maximum(1, offers["capacity"])
+    )
+    return (
+        offers[full]
+        .sort_values(["mineral", "period", "stage_pos", "country"])
+        .drop(columns="stage_pos")
+        .reset_index(drop=True)
+    )
 
 
-def _rules_to_relax(lp: LinearProgram, slacks: dict[str, np.ndarray], x: np.ndarray) -> pd.DataFrame:
+def _rules_to_relax(
+    lp: LinearProgram, slacks: dict[str, np.ndarray], x: np.ndarray
+) -> pd.DataFrame:
     parts = []
     for name, ids in slacks.items():
         if name == "demand":
@@ -104,28 +129,43 @@ def _rules_to_relax(lp: LinearProgram, slacks: dict[str, np.ndarray], x: np.ndar
             rows.insert(0, "rule", name.split(":")[0])
             rows["relax_by"] = amount[active]
             parts.append(rows)
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=["rule", "constraint", "relax_by"])
+    return (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(columns=["rule", "constraint", "relax_by"])
+    )
 
 
-def _summary(data: ModelData, uncovered: pd.DataFrame, capacities: pd.DataFrame, rules: pd.DataFrame) -> str:
+def _summary(
+    data: ModelData, uncovered: pd.DataFrame, capacities: pd.DataFrame, rules: pd.DataFrame
+) -> str:
     unit = data.instance.unit
     lines = []
     for row in uncovered.itertuples(index=False):
         when = "" if row.period == NO_PERIOD else f" in period '{row.period}'"
-        lines.append(f"{row.mineral}{when}: {row.short:g} {unit} of the {row.quantity:g} {unit} "
-                     f"demanded at site '{row.site}' cannot be covered.")
-        stages = data.stage_volumes[(data.stage_volumes["mineral"] == row.mineral)
-                                    & (data.stage_volumes["period"] == row.period)]
+        lines.append(
+            f"{row.mineral}{when}: {row.short:g} {unit} of the {row.quantity:g} {unit} "
+            f"demanded at site '{row.site}' cannot be covered."
+        )
+        stages = data.stage_volumes[
+            (data.stage_volumes["mineral"] == row.mineral)
+            & (data.stage_volumes["period"] == row.period)
+        ]
         for stage in stages.sort_values("stage_pos").itertuples(index=False):
-            full = capacities[(capacities["mineral"] == row.mineral) & (capacities["period"] == row.period)
-                              & (capacities["stage"] == stage.stage)]
+            full = capacities[
+                (capacities["mineral"] == row.mineral)
+                & (capacities["period"] == row.period)
+                & (capacities["stage"] == stage.stage)
+            ]
             if len(full):
                 named = ", ".join(f"{r.country} ({r.capacity:g} {unit})" for r in full.itertuples())
                 lines.append(f"  stage '{stage.stage}': capacity binding in {named}")
     for row in rules.itertuples(index=False):
-        label = ", ".join(str(v) for k, v in row._asdict().items()
-                          if k not in ("rule", "constraint", "relax_by") and v not in (None, NO_PERIOD))
+        label = ", ".join(
+            str(v)
+            for k, v in row._asdict().items()
+            if k not in ("rule", "constraint", "relax_by") and v not in (None, NO_PERIOD)
+        )
         lines.append(f"rule {row.constraint} [{label}] must be relaxed by {row.relax_by:g}.")
     if not lines:
         return "infeasible, but the elastic re-solve needed no relaxation (numerical trouble?)"

@@ -61,8 +61,9 @@ def index_instance(instance: Instance) -> ModelData:
     demand = _demand(instance, periods)
     lanes = _lanes(instance, offers, demand)
     volumes = _stage_volumes(instance, offers, demand)
-    return ModelData(instance, list(instance.stages), periods, offers, lanes, demand, volumes,
-                     country_groups)
+    return ModelData(
+        instance, list(instance.stages), periods, offers, lanes, demand, volumes, country_groups
+    )
 
 
 def _expand_periods(frame: pd.DataFrame, periods: list[str]) -> pd.DataFrame:
@@ -79,12 +80,16 @@ def _offers(instance: Instance, periods: list[str]) -> pd.DataFrame:
     supply = pd.DataFrame.from_records(instance.supply)
     supply["supply_row"] = np.arange(1, len(supply) + 1)
     for column, default in (("capacity", np.inf), ("fixed_cost", 0.0), ("min_quantity", 0.0)):
-        supply[column] = supply[column].astype(float).fillna(default) if column in supply else default
+        supply[column] = (
+            supply[column].astype(float).fillna(default) if column in supply else default
+        )
     offers = _expand_periods(supply, periods)
     stage_pos = {s: i for i, s in enumerate(instance.stages)}
     offers["stage_pos"] = offers["stage"].map(stage_pos).astype(int)
     yields = {(r["mineral"], r["stage"]): r["yield"] for r in instance.yields}
-    offers["yield"] = [yields.get(k, 1.0) for k in zip(offers["mineral"], offers["stage"], strict=True)]
+    offers["yield"] = [
+        yields.get(k, 1.0) for k in zip(offers["mineral"], offers["stage"], strict=True)
+    ]
     risk = {r["country"]: r.get("risk", 0.0) for r in instance.countries}
     offers["risk"] = offers["country"].map(risk).fillna(0.0).astype(float)
     offers = offers.sort_values(["mineral", "period", "stage_pos", "country"], ignore_index=True)

@@ -82,7 +82,9 @@ def _find_model(name: str) -> Path:
         if candidate.is_file():
             return candidate
     known = ", ".join(available_models()) or "none"
-    raise InputError([Problem("model", None, None, f"no model file or name '{name}' (bundled: {known})")])
+    raise InputError(
+        [Problem("model", None, None, f"no model file or name '{name}' (bundled: {known})")]
+    )
 
 
 def _read_document(path: Path, table: str) -> dict[str, Any]:
@@ -122,7 +124,9 @@ def _read_folder(folder: Path, problems: list[Problem], covered: Covered) -> dic
     for table in TABLES:
         if table in document:
             problems.append(
-                Problem(META_TABLE, None, table, f"table '{table}' belongs in {table}.csv, not here")
+                Problem(
+                    META_TABLE, None, table, f"table '{table}' belongs in {table}.csv, not here"
+                )
             )
             document.pop(table)
         csv_path = folder / f"{table}.csv"
@@ -144,8 +148,12 @@ def _read_folder(folder: Path, problems: list[Problem], covered: Covered) -> dic
     )
     for name in extra:
         problems.append(
-            Problem(name.removesuffix(".csv"), None, None,
-                    f"unknown table {name} (known tables: {', '.join(TABLES)})")
+            Problem(
+                name.removesuffix(".csv"),
+                None,
+                None,
+                f"unknown table {name} (known tables: {', '.join(TABLES)})",
+            )
         )
     return document
 
@@ -167,8 +175,9 @@ def _read_csv(
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         row = raw[: error.start].count(b"\n")
-        problems.append(Problem(table, row, None,
-                                f"{path.name} is not UTF-8 text: save it as 'CSV UTF-8'"))
+        problems.append(
+            Problem(table, row, None, f"{path.name} is not UTF-8 text: save it as 'CSV UTF-8'")
+        )
         return None
     reader = csv.reader(io.StringIO(text, newline=""), strict=True, skipinitialspace=True)
     rows: list[list[str]] = []
@@ -176,17 +185,22 @@ def _read_csv(
         for cells in reader:
             rows.append([cell.strip() for cell in cells])
     except csv.Error as error:
-        problems.append(Problem(table, len(rows), None,
-                                f"cannot read {path.name}: {error} (check the quotes)"))
+        problems.append(
+            Problem(table, len(rows), None, f"cannot read {path.name}: {error} (check the quotes)")
+        )
         return None
     while rows and not any(rows[-1]):
         rows.pop()
     if not rows:
         needed = ", ".join(required_columns(table))
-        problems.append(Problem(
-            table, None, None,
-            f"{path.name} is empty: its first line must name the columns ({needed})",
-        ))
+        problems.append(
+            Problem(
+                table,
+                None,
+                None,
+                f"{path.name} is empty: its first line must name the columns ({needed})",
+            )
+        )
         return None
     header, body = rows[0], rows[1:]
     kept = _known_columns(table, header, body, problems, covered)
@@ -195,10 +209,15 @@ def _read_csv(
         if not any(cells):
             problems.append(Problem(table, row, None, "empty row: delete it or fill it in"))
             covered.add((table, row, None))
-        elif len(cells) > len(header) and any(cells[len(header):]):
-            problems.append(Problem(
-                table, row, None,
-                f"{len(cells)} values, but the header names {len(header)} columns"))
+        elif len(cells) > len(header) and any(cells[len(header) :]):
+            problems.append(
+                Problem(
+                    table,
+                    row,
+                    None,
+                    f"{len(cells)} values, but the header names {len(header)} columns",
+                )
+            )
         records.append({name: cells[pos] for pos, name in kept if pos < len(cells) and cells[pos]})
     return records
 
@@ -213,8 +232,9 @@ def _known_columns(
     for pos, name in enumerate(header):
         if name == "":
             if any(len(cells) > pos and cells[pos] for cells in body):
-                problems.append(Problem(table, None, None,
-                                        f"column {pos + 1} holds values but has no name"))
+                problems.append(
+                    Problem(table, None, None, f"column {pos + 1} holds values but has no name")
+                )
         elif name not in allowed:
             problems.append(Problem(table, None, name, _unknown_column(name, allowed)))
         elif name in kept:
@@ -263,8 +283,11 @@ def _clean_document(
                 present |= set(row)
             cleaned.append(row)
         for name, first in unknown.items():
-            problems.append(Problem(table, None, name,
-                                    f"{_unknown_column(name, allowed)}; first in row {first}"))
+            problems.append(
+                Problem(
+                    table, None, name, f"{_unknown_column(name, allowed)}; first in row {first}"
+                )
+            )
         if cleaned:
             _missing_columns(table, present, problems, covered)
         document[table] = cleaned
@@ -350,7 +373,8 @@ def _problem(default_table: str, error: Any) -> Problem:
         loc.append(key)
         message = (
             f"unknown {key} '{ctx.get('tag')}' (one of: {ctx.get('expected_tags')})"
-            if kind == "union_tag_invalid" else f"'{key}' is required"
+            if kind == "union_tag_invalid"
+            else f"'{key}' is required"
         )
     elif kind not in ("missing", "value_error", "extra_forbidden") and not isinstance(
         error.get("input"), (dict, list)
@@ -373,8 +397,12 @@ def _problem(default_table: str, error: Any) -> Problem:
         if kind == "extra_forbidden" and rule:
             message += f" (allowed for {rule}: {', '.join(_RULE_KEYS[rule])})"
         field = ".".join(str(x) for x in rest) or None
-        return Problem(f"{default_table} rules", loc[1] + 1, field,
-                       f"{rule}: {message}" if rule and not message.startswith(rule) else message)
+        return Problem(
+            f"{default_table} rules",
+            loc[1] + 1,
+            field,
+            f"{rule}: {message}" if rule and not message.startswith(rule) else message,
+        )
     if kind == "extra_forbidden" and len(loc) == 1:
         allowed = (ModelSpec if default_table == "model" else Instance).model_fields
         message += f" (allowed: {', '.join(allowed)})"

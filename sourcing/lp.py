@@ -18,7 +18,13 @@ import numpy as np
 import pandas as pd
 
 COST_COMPONENTS = (
-    "purchase", "processing", "transport", "tariffs", "fixed", "risk", "shortfall",
+    "purchase",
+    "processing",
+    "transport",
+    "tariffs",
+    "fixed",
+    "risk",
+    "shortfall",
 )
 
 
@@ -73,7 +79,9 @@ class LinearProgram:
             raise ValueError(f"variable family '{name}' added twice")
         n = len(index)
         block = VariableBlock(
-            name, self.n_vars, index.reset_index(drop=True),
+            name,
+            self.n_vars,
+            index.reset_index(drop=True),
             np.broadcast_to(np.asarray(lower, dtype=float), (n,)).copy(),
             np.broadcast_to(np.asarray(upper, dtype=float), (n,)).copy(),
             integer,
@@ -107,8 +115,11 @@ class LinearProgram:
         n = len(index)
         rows = np.asarray(rows, dtype=np.int64)
         block = ConstraintBlock(
-            name, self.n_rows, index.reset_index(drop=True),
-            rows + self.n_rows, np.asarray(cols, dtype=np.int64),
+            name,
+            self.n_rows,
+            index.reset_index(drop=True),
+            rows + self.n_rows,
+            np.asarray(cols, dtype=np.int64),
             np.broadcast_to(np.asarray(vals, dtype=float), rows.shape).copy(),
             np.broadcast_to(np.asarray(lower, dtype=float), (n,)).copy(),
             np.broadcast_to(np.asarray(upper, dtype=float), (n,)).copy(),
@@ -129,18 +140,29 @@ class LinearProgram:
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         blocks = list(self.variables.values())
-        return (np.concatenate([b.lower for b in blocks]) if blocks else np.zeros(0),
-                np.concatenate([b.upper for b in blocks]) if blocks else np.zeros(0))
+        return (
+            np.concatenate([b.lower for b in blocks]) if blocks else np.zeros(0),
+            np.concatenate([b.upper for b in blocks]) if blocks else np.zeros(0),
+        )
 
     def row_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         blocks = list(self.constraints.values())
-        return (np.concatenate([b.lower for b in blocks]) if blocks else np.zeros(0),
-                np.concatenate([b.upper for b in blocks]) if blocks else np.zeros(0))
+        return (
+            np.concatenate([b.lower for b in blocks]) if blocks else np.zeros(0),
+            np.concatenate([b.upper for b in blocks]) if blocks else np.zeros(0),
+        )
 
     def integrality(self) -> np.ndarray:
-        return np.concatenate(
-            [np.full(len(b.index), int(b.integer), dtype=np.int32) for b in self.variables.values()]
-        ) if self.variables else np.zeros(0, dtype=np.int32)
+        return (
+            np.concatenate(
+                [
+                    np.full(len(b.index), int(b.integer), dtype=np.int32)
+                    for b in self.variables.values()
+                ]
+            )
+            if self.variables
+            else np.zeros(0, dtype=np.int32)
+        )
 
     @property
     def is_mip(self) -> bool:

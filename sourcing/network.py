@@ -67,11 +67,13 @@ def define_network(lp: LinearProgram, data: ModelData) -> Network:
 
     from_offer = lanes["offer"].to_numpy()
     lp.add_constraints(
-        "offer_output", offers[OFFER_LABEL],
+        "offer_output",
+        offers[OFFER_LABEL],
         rows=np.concatenate([np.arange(n_offers), from_offer]),
         cols=np.concatenate([supply, flow]),
         vals=np.concatenate([np.ones(n_offers), -np.ones(len(lanes))]),
-        lower=0.0, upper=0.0,
+        lower=0.0,
+        upper=0.0,
     )
 
     processing = offers.index[offers["stage_pos"] > 0].to_numpy()
@@ -80,27 +82,36 @@ def define_network(lp: LinearProgram, data: ModelData) -> Network:
     to_offer = lanes["to_offer"].to_numpy()
     inbound = to_offer >= 0
     lp.add_constraints(
-        "offer_input", offers.loc[processing, OFFER_LABEL],
+        "offer_input",
+        offers.loc[processing, OFFER_LABEL],
         rows=np.concatenate([np.arange(len(processing)), row_of[to_offer[inbound]]]),
         cols=np.concatenate([supply[processing], flow[inbound]]),
-        vals=np.concatenate([np.ones(len(processing)),
-                             -offers["yield"].to_numpy()[to_offer[inbound]]]),
-        lower=0.0, upper=0.0,
+        vals=np.concatenate(
+            [np.ones(len(processing)), -offers["yield"].to_numpy()[to_offer[inbound]]]
+        ),
+        lower=0.0,
+        upper=0.0,
     )
 
     volume = lp.add_variables("stage_volume", volumes[VOLUME_LABEL])
     offer_volume_row = (
         offers[VOLUME_LABEL]
-        .merge(volumes[VOLUME_LABEL].assign(_row=np.arange(len(volumes))), how="left", on=VOLUME_LABEL)
-        ["_row"].fillna(-1).astype(int).to_numpy()
+        .merge(
+            volumes[VOLUME_LABEL].assign(_row=np.arange(len(volumes))), how="left", on=VOLUME_LABEL
+        )["_row"]
+        .fillna(-1)
+        .astype(int)
+        .to_numpy()
     )
     reached = offer_volume_row >= 0
     lp.add_constraints(
-        "stage_volume_sum", volumes[VOLUME_LABEL],
+        "stage_volume_sum",
+        volumes[VOLUME_LABEL],
         rows=np.concatenate([np.arange(len(volumes)), offer_volume_row[reached]]),
         cols=np.concatenate([volume, supply[reached]]),
         vals=np.concatenate([np.ones(len(volumes)), -np.ones(int(reached.sum()))]),
-        lower=0.0, upper=0.0,
+        lower=0.0,
+        upper=0.0,
     )
 
     soft = demand["penalty"].notna().to_numpy()
@@ -113,15 +124,20 @@ def define_network(lp: LinearProgram, data: ModelData) -> Network:
     delivery = lanes["site"].notna().to_numpy()
     demand_row = (
         lanes.loc[delivery, DEMAND_LABEL]
-        .merge(demand[DEMAND_LABEL].assign(_row=np.arange(len(demand))), how="left", on=DEMAND_LABEL)
-        ["_row"].to_numpy()
+        .merge(
+            demand[DEMAND_LABEL].assign(_row=np.arange(len(demand))), how="left", on=DEMAND_LABEL
+        )["_row"]
+        .to_numpy()
     )
     quantity = demand["quantity"].to_numpy()
     lp.add_constraints(
-        "demand", demand[DEMAND_LABEL],
+        "demand",
+        demand[DEMAND_LABEL],
         rows=np.concatenate([demand_row, np.flatnonzero(soft)]),
         cols=np.concatenate([flow[delivery], shortfall[soft]]),
-        vals=1.0, lower=quantity, upper=quantity,
+        vals=1.0,
+        lower=quantity,
+        upper=quantity,
     )
     return Network(supply, flow, volume, offer_volume_row, shortfall)
 

@@ -20,8 +20,15 @@ from sourcing.network import Network
 from sourcing.solve import RawSolution, SolutionStatus, TerminationCondition
 
 TOLERANCE = 1e-7
-CORE_FAMILIES = {"offer_output", "offer_input", "stage_volume_sum", "demand",
-                 "contract_capacity", "contract_minimum", "contract_lane"}
+CORE_FAMILIES = {
+    "offer_output",
+    "offer_input",
+    "stage_volume_sum",
+    "demand",
+    "contract_capacity",
+    "contract_minimum",
+    "contract_lane",
+}
 
 
 class Plan(BaseModel):
@@ -83,8 +90,13 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def extract(data: ModelData, lp: LinearProgram, network: Network, raw: RawSolution,
-            duals: RawSolution | None) -> dict[str, Any]:
+def extract(
+    data: ModelData,
+    lp: LinearProgram,
+    network: Network,
+    raw: RawSolution,
+    duals: RawSolution | None,
+) -> dict[str, Any]:
     """The solution part of a plan (fields of :class:`Plan`)."""
     x = raw.x
     assert x is not None
@@ -112,8 +124,10 @@ def _drop_period(data: ModelData, out: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, pd.DataFrame) and "period" in value:
             out[key] = value.drop(columns="period")
         elif isinstance(value, dict):
-            out[key] = {k: v.drop(columns="period") if isinstance(v, pd.DataFrame) and "period" in v
-                        else v for k, v in value.items()}
+            out[key] = {
+                k: v.drop(columns="period") if isinstance(v, pd.DataFrame) and "period" in v else v
+                for k, v in value.items()
+            }
     return out
 
 
@@ -121,9 +135,24 @@ def _flows(data: ModelData, network: Network, x: np.ndarray) -> pd.DataFrame:
     lanes = data.lanes
     quantity = x[network.flow]
     used = quantity > TOLERANCE
-    flows = lanes.loc[used, ["mineral", "period", "stage", "stage_pos", "from_country", "to_country",
-                             "site", "price", "transport", "tariff"]].copy()
-    flows = flows.sort_values(["mineral", "period", "stage_pos"], kind="stable").drop(columns="stage_pos")
+    flows = lanes.loc[
+        used,
+        [
+            "mineral",
+            "period",
+            "stage",
+            "stage_pos",
+            "from_country",
+            "to_country",
+            "site",
+            "price",
+            "transport",
+            "tariff",
+        ],
+    ].copy()
+    flows = flows.sort_values(["mineral", "period", "stage_pos"], kind="stable").drop(
+        columns="stage_pos"
+    )
     quantity = x[network.flow[flows.index.to_numpy()]]
     flows.insert(6, "quantity", quantity)
     flows["unit_cost"] = flows["price"] + flows["transport"] + flows["tariff"]
@@ -141,17 +170,23 @@ def _shares(data: ModelData, network: Network, x: np.ndarray) -> tuple[pd.DataFr
     frame = frame[frame["quantity"] > 0].copy()
     frame["share"] = frame["quantity"] / frame["stage_volume"]
     frame["value"] = frame["quantity"] * frame["price"]
-    frame["hhi"] = frame.groupby(key)["share"].transform(lambda s: float((100 * s) ** 2 @ np.ones(len(s))))
-    frame = frame.sort_values(["mineral", "period", "stage_pos", "share"], ascending=[True, True, True, False])
+    frame["hhi"] = frame.groupby(key)["share"].transform(
+        lambda s: float((100 * s) ** 2 @ np.ones(len(s)))
+    )
+    frame = frame.sort_values(
+        ["mineral", "period", "stage_pos", "share"], ascending=[True, True, True, False]
+    )
     shares = frame[key + ["country", "quantity", "share", "value", "stage_volume", "hhi"]]
     top = frame.groupby(key, sort=False).first()
-    concentration = pd.DataFrame({
-        "volume": top["stage_volume"],
-        "countries": frame.groupby(key, sort=False)["country"].count(),
-        "top_country": top["country"],
-        "max_share": top["share"],
-        "hhi": top["hhi"],
-    }).reset_index()
+    concentration = pd.DataFrame(
+        {
+            "volume": top["stage_volume"],
+            "countries": frame.groupby(key, sort=False)["country"].count(),
+            "top_country": top["country"],
+            "max_share": top["share"],
+            "hhi": top["hhi"],
+        }
+    ).reset_index()
     return shares.reset_index(drop=True), concentration
 
 
@@ -163,14 +198,17 @@ def _shortfall(data: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFram
     is_flow = (block.cols >= flow.start) & (block.cols < flow.start + len(flow.index))
     np.add.at(delivered, block.rows[is_flow] - block.start, x[block.cols[is_flow]])
     frame = demand[["mineral", "period", "site", "quantity", "penalty"]].rename(
-        columns={"quantity": "demand"})
+        columns={"quantity": "demand"}
+    )
     frame["delivered"] = delivered
     frame["shortfall"] = np.maximum(frame["demand"] - delivered, 0.0)
     frame.loc[frame["shortfall"] < TOLERANCE * np.maximum(1, frame["demand"]), "shortfall"] = 0.0
     return frame[frame["shortfall"] > 0].reset_index(drop=True)
 
 
-def _duals(data: ModelData, lp: LinearProgram, network: Network, raw: RawSolution) -> dict[str, Any]:
+def _duals(
+    data: ModelData, lp: LinearProgram, network: Network, raw: RawSolution
+) -> dict[str, Any]:
     if raw.row_dual is None or raw.col_dual is None or raw.x is None:
         return {}
     row_dual, col_dual, x = raw.row_dual, raw.col_dual, raw.x
@@ -181,7 +219,9 @@ def _duals(data: ModelData, lp: LinearProgram, network: Network, raw: RawSolutio
     capacity["used"] = x[network.supply]
     capacity["value"] = np.maximum(-col_dual[network.supply], 0.0)
     finite = np.isfinite(capacity["capacity"])
-    binding = finite & (capacity["used"] >= capacity["capacity"] - 1e-6 * np.maximum(1, capacity["capacity"]))
+    binding = finite & (
+        capacity["used"] >= capacity["capacity"] - 1e-6 * np.maximum(1, capacity["capacity"])
+    )
     capacity = capacity[binding | (capacity["value"] > TOLERANCE)].reset_index(drop=True)
     rules = []
     for name, block in lp.constraints.items():
@@ -198,6 +238,9 @@ def _duals(data: ModelData, lp: LinearProgram, network: Network, raw: RawSolutio
         rows["dual"] = dual[active]
         rows["price"] = np.where(upper_side, -dual[active], dual[active])
         rules.append(rows)
-    rule_frame = pd.concat(rules, ignore_index=True) if rules else pd.DataFrame(
-        columns=["rule", "constraint", "dual", "price"])
+    rule_frame = (
+        pd.concat(rules, ignore_index=True)
+        if rules
+        else pd.DataFrame(columns=["rule", "constraint", "dual", "price"])
+    )
     return {"demand": demand, "capacity": capacity, "rules": rule_frame}

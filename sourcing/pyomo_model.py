@@ -48,8 +48,11 @@ def to_pyomo(lp: LinearProgram) -> Any:
     columns: list[Any] = [None] * lp.n_vars
     for name, block in lp.variables.items():
         labels = _labels(block.index)
-        domain = pyo.Binary if block.integer and np.all(block.upper <= 1) else (
-            pyo.Integers if block.integer else pyo.Reals)
+        domain = (
+            pyo.Binary
+            if block.integer and np.all(block.upper <= 1)
+            else (pyo.Integers if block.integer else pyo.Reals)
+        )
         var = pyo.Var(labels, domain=domain, dense=True)
         model.add_component(_component_name(name), var)
         for i, label in enumerate(labels):
@@ -84,12 +87,17 @@ def to_pyomo(lp: LinearProgram) -> Any:
         used = np.flatnonzero(c)
         model.add_component(
             f"cost_{component}",
-            pyo.Expression(expr=LinearExpression(
-                constant=0.0, linear_coefs=[float(c[j]) for j in used],
-                linear_vars=[columns[j] for j in used])),
+            pyo.Expression(
+                expr=LinearExpression(
+                    constant=0.0,
+                    linear_coefs=[float(c[j]) for j in used],
+                    linear_vars=[columns[j] for j in used],
+                )
+            ),
         )
     model.total_cost = pyo.Objective(
-        expr=sum(model.component(f"cost_{c}") for c in COST_COMPONENTS), sense=pyo.minimize)
+        expr=sum(model.component(f"cost_{c}") for c in COST_COMPONENTS), sense=pyo.minimize
+    )
     return model
 
 

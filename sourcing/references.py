@@ -25,8 +25,15 @@ def check_instance(instance: Instance) -> list[Problem]:
     periods = set(instance.periods or [])
     sites = _unique_ids(instance.sites, "sites", ("site",), problems)
 
-    def known(table: str, row: int, field: str, value: Any, names: set[str], what: str,
-              hint: str | None = None) -> None:
+    def known(
+        table: str,
+        row: int,
+        field: str,
+        value: Any,
+        names: set[str],
+        what: str,
+        hint: str | None = None,
+    ) -> None:
         if value is not None and value not in names:
             where = hint or f"not in {what_table[what]}"
             problems.append(Problem(table, row, field, f"unknown {what} '{value}' ({where})"))
@@ -40,8 +47,15 @@ def check_instance(instance: Instance) -> list[Problem]:
         if not periods:
             problems.append(Problem(table, row, "period", "instance.yaml declares no 'periods'"))
         else:
-            known(table, row, "period", record["period"], periods, "period",
-                  "instance 'periods': " + ", ".join(instance.periods or []))
+            known(
+                table,
+                row,
+                "period",
+                record["period"],
+                periods,
+                "period",
+                "instance 'periods': " + ", ".join(instance.periods or []),
+            )
 
     for i, r in enumerate(instance.supply, 1):
         known("supply", i, "mineral", r["mineral"], minerals, "mineral")
@@ -83,12 +97,21 @@ def check_instance(instance: Instance) -> list[Problem]:
     demand_sites = sites or {DEFAULT_SITE}
     for i, r in enumerate(instance.demand, 1):
         known("demand", i, "mineral", r["mineral"], minerals, "mineral")
-        known("demand", i, "site", r.get("site", DEFAULT_SITE), demand_sites, "site",
-              None if sites else "there is no sites table: leave 'site' blank")
+        known(
+            "demand",
+            i,
+            "site",
+            r.get("site", DEFAULT_SITE),
+            demand_sites,
+            "site",
+            None if sites else "there is no sites table: leave 'site' blank",
+        )
         period_ok("demand", i, r)
     _duplicates(
         [{**r, "site": r.get("site", DEFAULT_SITE)} for r in instance.demand],
-        "demand", ("mineral", "site", "period"), problems,
+        "demand",
+        ("mineral", "site", "period"),
+        problems,
     )
     _period_overlap(instance.demand, "demand", ("mineral", "site"), problems)
 
@@ -96,7 +119,9 @@ def check_instance(instance: Instance) -> list[Problem]:
     return problems
 
 
-def check_rules(rules: Iterable[Any], instance: Instance, table: str = "model rules") -> list[Problem]:
+def check_rules(
+    rules: Iterable[Any], instance: Instance, table: str = "model rules"
+) -> list[Problem]:
     """Every name a rule selects must exist in the instance."""
     minerals = {r["mineral"] for r in instance.minerals}
     countries = {r["country"] for r in instance.countries}
@@ -116,13 +141,20 @@ def check_rules(rules: Iterable[Any], instance: Instance, table: str = "model ru
                 if name not in existing:
                     more = ", ..." if len(existing) > 12 else ""
                     shown = ", ".join(sorted(existing)[:12]) + more
-                    problems.append(Problem(
-                        table, i, field,
-                        f"{rule.rule} names unknown {what} '{name}' (known: {shown or 'none'})"))
+                    problems.append(
+                        Problem(
+                            table,
+                            i,
+                            field,
+                            f"{rule.rule} names unknown {what} '{name}' (known: {shown or 'none'})",
+                        )
+                    )
     return problems
 
 
-def _unique_ids(rows: list[Any], table: str, key: tuple[str, ...], problems: list[Problem]) -> set[str]:
+def _unique_ids(
+    rows: list[Any], table: str, key: tuple[str, ...], problems: list[Problem]
+) -> set[str]:
     _duplicates(rows, table, key, problems)
     return {r[key[0]] for r in rows}
 
@@ -138,13 +170,21 @@ def _duplicates(rows: list[Any], table: str, key: tuple[str, ...], problems: lis
             first[k] = i
 
 
-def _period_overlap(rows: list[Any], table: str, key: tuple[str, ...], problems: list[Problem]) -> None:
+def _period_overlap(
+    rows: list[Any], table: str, key: tuple[str, ...], problems: list[Problem]
+) -> None:
     """A row for every period and a row for one period of the same key would be ambiguous."""
-    all_periods = {tuple(r.get(c) for c in key): i for i, r in enumerate(rows, 1) if "period" not in r}
+    all_periods = {
+        tuple(r.get(c) for c in key): i for i, r in enumerate(rows, 1) if "period" not in r
+    }
     for i, r in enumerate(rows, 1):
         k = tuple(r.get(c) for c in key)
         if "period" in r and k in all_periods:
             problems.append(
-                Problem(table, i, "period",
-                        f"row {all_periods[k]} already covers every period for this key")
+                Problem(
+                    table,
+                    i,
+                    "period",
+                    f"row {all_periods[k]} already covers every period for this key",
+                )
             )

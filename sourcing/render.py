@@ -19,15 +19,22 @@ def csv_tables(plan: Plan) -> dict[str, str]:
         "shares": plan.shares,
         "concentration": plan.concentration,
         "shortfall": plan.shortfall,
-        "costs": pd.DataFrame(
-            {"component": list(plan.costs), "cost": list(plan.costs.values())}),
-        "summary": pd.DataFrame([{
-            "instance": plan.instance, "model": plan.model,
-            "termination_condition": plan.termination_condition.value,
-            "solution_status": plan.solution_status.value,
-            "objective": plan.objective, "bound": plan.bound, "gap": plan.gap,
-            "currency": plan.currency, "unit": plan.unit,
-        }]),
+        "costs": pd.DataFrame({"component": list(plan.costs), "cost": list(plan.costs.values())}),
+        "summary": pd.DataFrame(
+            [
+                {
+                    "instance": plan.instance,
+                    "model": plan.model,
+                    "termination_condition": plan.termination_condition.value,
+                    "solution_status": plan.solution_status.value,
+                    "objective": plan.objective,
+                    "bound": plan.bound,
+                    "gap": plan.gap,
+                    "currency": plan.currency,
+                    "unit": plan.unit,
+                }
+            ]
+        ),
     }
     for name, value in plan.duals.items():
         if isinstance(value, pd.DataFrame):
@@ -37,7 +44,9 @@ def csv_tables(plan: Plan) -> dict[str, str]:
 
 def table_text(plan: Plan, color: bool = False) -> str:
     buffer = io.StringIO()
-    console = Console(file=buffer, width=120, force_terminal=color, color_system="auto" if color else None)
+    console = Console(
+        file=buffer, width=120, force_terminal=color, color_system="auto" if color else None
+    )
     _print(console, plan)
     return buffer.getvalue().rstrip()
 
@@ -47,10 +56,13 @@ def _money(value: float | None, currency: str) -> str:
 
 
 def _print(console: Console, plan: Plan) -> None:
-    console.print(f"[bold]{escape(plan.instance)}[/] under model [bold]{escape(plan.model)}[/]"
-                  + (f" (rules: {escape(', '.join(plan.rules))})" if plan.rules else ""))
-    console.print(f"termination: {plan.termination_condition.value}; "
-                  f"solution: {plan.solution_status.value}")
+    console.print(
+        f"[bold]{escape(plan.instance)}[/] under model [bold]{escape(plan.model)}[/]"
+        + (f" (rules: {escape(', '.join(plan.rules))})" if plan.rules else "")
+    )
+    console.print(
+        f"termination: {plan.termination_condition.value}; solution: {plan.solution_status.value}"
+    )
     for warning in plan.warnings:
         console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if plan.infeasibility:
@@ -70,8 +82,9 @@ def _print(console: Console, plan: Plan) -> None:
         if value or name == "total":
             costs.add_row(name, f"{value:,.2f}")
     console.print(costs)
-    _frame(console, "Supply by country and stage", plan.shares,
-           {"share": "{:.1%}", "hhi": "{:,.0f}"})
+    _frame(
+        console, "Supply by country and stage", plan.shares, {"share": "{:.1%}", "hhi": "{:,.0f}"}
+    )
     _frame(console, "Flows", plan.flows, {})
     if len(plan.shortfall):
         _frame(console, "Unmet demand", plan.shortfall, {})

@@ -6,7 +6,6 @@ declarations. Rows are validated as ``TypedDict`` records (plain dicts, cheap at
 Cross-table checks (references, duplicates) live in :mod:`sourcing.references`.
 """
 
-
 from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
@@ -31,9 +30,7 @@ YIELD_RANGE = (1e-6, 1e6)
 Id = Annotated[str, Field(min_length=1)]
 Quantity = Annotated[float, Field(ge=0, le=LARGEST, allow_inf_nan=False)]
 Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-PositiveFactor = Annotated[
-    float, Field(ge=YIELD_RANGE[0], le=YIELD_RANGE[1], allow_inf_nan=False)
-]
+PositiveFactor = Annotated[float, Field(ge=YIELD_RANGE[0], le=YIELD_RANGE[1], allow_inf_nan=False)]
 
 
 class MineralRow(TypedDict):
@@ -141,9 +138,12 @@ class Instance(BaseModel):
     stages: list[Id] = Field(min_length=1)
     periods: list[Id] | None = None
     transport_default: Quantity | None = Field(
-        default=None, description="Cost per unit on lanes not listed; absent: unlisted lanes are closed."
+        default=None,
+        description="Cost per unit on lanes not listed; absent: unlisted lanes are closed.",
     )
-    rules: list[Rule] = Field(default_factory=list, description="Contract terms carried by the data.")
+    rules: list[Rule] = Field(
+        default_factory=list, description="Contract terms carried by the data."
+    )
 
     minerals: list[MineralRow] = Field(min_length=1)
     countries: list[CountryRow] = Field(min_length=1)

@@ -94,19 +94,37 @@ def solve_lp(
     highs = _handoff(lp, cost, relax_integrality, options, fix)
     handed = time.perf_counter()
     if highs is None:
-        return RawSolution(TerminationCondition.error, SolutionStatus.no_solution, None, None, None,
-                           None, None, None, lp.is_mip, {"handoff": handed - started},
-                           "HiGHS rejected the model (numbers out of its range?)")
+        return RawSolution(
+            TerminationCondition.error,
+            SolutionStatus.no_solution,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            lp.is_mip,
+            {"handoff": handed - started},
+            "HiGHS rejected the model (numbers out of its range?)",
+        )
     highs.run()
     solved = time.perf_counter()
     raw = _read(highs, lp.is_mip and not relax_integrality)
-    raw.times = {"handoff": handed - started, "solve": solved - handed,
-                 "read": time.perf_counter() - solved}
+    raw.times = {
+        "handoff": handed - started,
+        "solve": solved - handed,
+        "read": time.perf_counter() - solved,
+    }
     return raw
 
 
-def _handoff(lp: LinearProgram, cost: np.ndarray | None, relax: bool, options: SolverOptions,
-             fix: tuple[np.ndarray, np.ndarray] | None) -> highspy.Highs | None:
+def _handoff(
+    lp: LinearProgram,
+    cost: np.ndarray | None,
+    relax: bool,
+    options: SolverOptions,
+    fix: tuple[np.ndarray, np.ndarray] | None,
+) -> highspy.Highs | None:
     highs = _new_highs(options.tee)
     highs.setOptionValue("output_flag", bool(options.tee))
     if options.time_limit is not None:
@@ -123,10 +141,20 @@ def _handoff(lp: LinearProgram, cost: np.ndarray | None, relax: bool, options: S
     integrality = np.zeros(lp.n_vars, dtype=np.int32) if relax else lp.integrality()
     c = lp.cost_vector() if cost is None else cost
     status = highs.passModel(
-        lp.n_vars, lp.n_rows, len(values), int(highspy.MatrixFormat.kRowwise),
-        int(highspy.ObjSense.kMinimize), 0.0,
-        np.ascontiguousarray(c, dtype=np.float64), lower, upper, row_lower, row_upper,
-        starts[:-1].astype(np.int32), index.astype(np.int32), values,
+        lp.n_vars,
+        lp.n_rows,
+        len(values),
+        int(highspy.MatrixFormat.kRowwise),
+        int(highspy.ObjSense.kMinimize),
+        0.0,
+        np.ascontiguousarray(c, dtype=np.float64),
+        lower,
+        upper,
+        row_lower,
+        row_upper,
+        starts[:-1].astype(np.int32),
+        index.astype(np.int32),
+        values,
         integrality,
     )
     return None if status == highspy.HighsStatus.kError else highs
@@ -156,15 +184,27 @@ def _read(highs: highspy.Highs, is_mip: bool) -> RawSolution:
     has_primal = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
     if termination is TerminationCondition.optimal:
         status = SolutionStatus.optimal
-    elif has_primal and termination in (TerminationCondition.time_limit,
-                                        TerminationCondition.iteration_limit,
-                                        TerminationCondition.interrupted):
+    elif has_primal and termination in (
+        TerminationCondition.time_limit,
+        TerminationCondition.iteration_limit,
+        TerminationCondition.interrupted,
+    ):
         status = SolutionStatus.feasible
     else:
         status = SolutionStatus.no_solution
     if status is SolutionStatus.no_solution:
-        return RawSolution(termination, status, None, None, None, None, None, None, is_mip,
-                           message=highs.modelStatusToString(model_status))
+        return RawSolution(
+            termination,
+            status,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            is_mip,
+            message=highs.modelStatusToString(model_status),
+        )
     solution = highs.getSolution()
     objective = float(info.objective_function_value)
     if is_mip:
@@ -174,11 +214,16 @@ def _read(highs: highspy.Highs, is_mip: bool) -> RawSolution:
         bound, gap = (objective, 0.0) if status is SolutionStatus.optimal else (None, None)
     duals = not is_mip and solution.dual_valid and status is SolutionStatus.optimal
     return RawSolution(
-        termination, status, objective, bound, gap,
+        termination,
+        status,
+        objective,
+        bound,
+        gap,
         np.asarray(solution.col_value),
         np.asarray(solution.row_dual) if duals else None,
         np.asarray(solution.col_dual) if duals else None,
-        is_mip, message=highs.modelStatusToString(model_status),
+        is_mip,
+        message=highs.modelStatusToString(model_status),
     )
 
 

@@ -52,8 +52,9 @@ class Check:
         return not self.problems
 
 
-def check_plan(instance: Instance, rules: list[Any], plan: Plan, *, risk_weight: float = 0.0,
-               tol: float = 1e-6) -> Check:
+def check_plan(
+    instance: Instance, rules: list[Any], plan: Plan, *, risk_weight: float = 0.0, tol: float = 1e-6
+) -> Check:
     """Recompute the plan's feasibility and cost from its flows; see the module docstring."""
     out = Check()
     problem = out.problems.append
@@ -65,8 +66,10 @@ def check_plan(instance: Instance, rules: list[Any], plan: Plan, *, risk_weight:
     demand = _demand(instance, periods)
     site_country = {r["site"]: r["country"] for r in instance.sites} or {DEFAULT_SITE: DEFAULT_SITE}
     yields = {(r["mineral"], r["stage"]): r["yield"] for r in instance.yields}
-    groups = {r["country"]: {g.strip() for g in r.get("groups", "").split(";") if g.strip()}
-              for r in instance.countries}
+    groups = {
+        r["country"]: {g.strip() for g in r.get("groups", "").split(";") if g.strip()}
+        for r in instance.countries
+    }
     risk = {r["country"]: r.get("risk", 0.0) for r in instance.countries}
 
     flows = plan.flows.copy()
@@ -113,8 +116,10 @@ def check_plan(instance: Instance, rules: list[Any], plan: Plan, *, risk_weight:
         if column in flows:
             bad = ~np.isclose(flows[column], flows[f"my_{column}"], rtol=1e-9, atol=1e-9)
             for f in flows[bad].itertuples(index=False):
-                problem(f"flow {f.from_country}→{f.to_country} ({f.stage}): plan says {column} "
-                        f"{getattr(f, column)}, recomputed {getattr(f, 'my_' + column)}")
+                problem(
+                    f"flow {f.from_country}→{f.to_country} ({f.stage}): plan says {column} "
+                    f"{getattr(f, column)}, recomputed {getattr(f, 'my_' + column)}"
+                )
 
     # -- supply of each offer = its outgoing flows; capacity and minimum quantity --------------
     out_flow = flows.rename(columns={"from_country": "country"}).groupby(OFFER)["quantity"].sum()
@@ -140,8 +145,10 @@ def check_plan(instance: Instance, rules: list[Any], plan: Plan, *, risk_weight:
             continue
         y = yields.get((o.mineral, o.stage), 1.0)
         if not math.isclose(o.quantity, y * o.input, rel_tol=tol, abs_tol=tol):
-            problem(f"offer {o.mineral}/{o.period or '-'}/{o.stage}/{o.country}: output "
-                    f"{o.quantity:g} ≠ yield {y:g} × input {o.input:g}")
+            problem(
+                f"offer {o.mineral}/{o.period or '-'}/{o.stage}/{o.country}: output "
+                f"{o.quantity:g} ≠ yield {y:g} × input {o.input:g}"
+            )
     out.supply = supply
 
     # -- demand met, or short where a penalty allows it ----------------------------------------
@@ -170,13 +177,16 @@ def check_plan(instance: Instance, rules: list[Any], plan: Plan, *, risk_weight:
     mine = supply[supply["used"]].set_index(OFFER)["quantity"].to_dict()
     for key in set(said) | set(mine):
         if not math.isclose(said.get(key, 0.0), mine.get(key, 0.0), rel_tol=tol, abs_tol=tol):
-            problem(f"shares {key}: the plan says {said.get(key, 0.0):g}, flows give "
-                    f"{mine.get(key, 0.0):g}")
+            problem(
+                f"shares {key}: the plan says {said.get(key, 0.0):g}, flows give "
+                f"{mine.get(key, 0.0):g}"
+            )
 
     # -- the rules ------------------------------------------------------------------------------
     demanded = set(zip(demand["mineral"], demand["period"], strict=True))
-    used = supply[[(m, t) in demanded for m, t in zip(supply["mineral"], supply["period"],
-                                                      strict=True)]].copy()
+    used = supply[
+        [(m, t) in demanded for m, t in zip(supply["mineral"], supply["period"], strict=True)]
+    ].copy()
     used["volume"] = used.groupby(STAGE)["quantity"].transform("sum")
     for rule in rules:
         out.problems += _check_rule(rule, used, groups, tol)
@@ -196,14 +206,18 @@ def check_plan(instance: Instance, rules: list[Any], plan: Plan, *, risk_weight:
     costs["total"] = sum(costs.values())
     out.costs = costs
     scale = max(1.0, abs(costs["total"]))
-    if plan.objective is None or not math.isclose(costs["total"], plan.objective, rel_tol=tol,
-                                                   abs_tol=tol * scale):
+    if plan.objective is None or not math.isclose(
+        costs["total"], plan.objective, rel_tol=tol, abs_tol=tol * scale
+    ):
         problem(f"total cost: recomputed {costs['total']:.6f}, the plan says {plan.objective}")
     for component, amount in costs.items():
         if component in plan.costs and not math.isclose(
-                amount, plan.costs[component], rel_tol=tol, abs_tol=tol * scale):
-            problem(f"cost '{component}': recomputed {amount:.6f}, the plan says "
-                    f"{plan.costs[component]:.6f}")
+            amount, plan.costs[component], rel_tol=tol, abs_tol=tol * scale
+        ):
+            problem(
+                f"cost '{component}': recomputed {amount:.6f}, the plan says "
+                f"{plan.costs[component]:.6f}"
+            )
     return out
 
 
@@ -212,26 +226,40 @@ def check_plan(instance: Instance, rules: list[Any], plan: Plan, *, risk_weight:
 
 def _expand(rows: list[dict[str, Any]], periods: list[str]) -> list[dict[str, Any]]:
     """A row without a period applies in every period; one with a period, in that one only."""
-    return [{**r, "period": t} for r in rows
-            for t in ([r["period"]] if "period" in r else periods)]
+    return [{**r, "period": t} for r in rows for t in ([r["period"]] if "period" in r else periods)]
 
 
 def _offers(instance: Instance, periods: list[str]) -> pd.DataFrame:
-    return pd.DataFrame.from_records([
-        {"mineral": r["mineral"], "period": r["period"], "stage": r["stage"],
-         "country": r["country"], "capacity": float(r.get("capacity", math.inf)),
-         "price": float(r["price"]), "fixed_cost": float(r.get("fixed_cost", 0.0)),
-         "min_quantity": float(r.get("min_quantity", 0.0))}
-        for r in _expand(list(instance.supply), periods)
-    ])
+    return pd.DataFrame.from_records(
+        [
+            {
+                "mineral": r["mineral"],
+                "period": r["period"],
+                "stage": r["stage"],
+                "country": r["country"],
+                "capacity": float(r.get("capacity", math.inf)),
+                "price": float(r["price"]),
+                "fixed_cost": float(r.get("fixed_cost", 0.0)),
+                "min_quantity": float(r.get("min_quantity", 0.0)),
+            }
+            for r in _expand(list(instance.supply), periods)
+        ]
+    )
 
 
 def _demand(instance: Instance, periods: list[str]) -> pd.DataFrame:
-    return pd.DataFrame.from_records([
-        {"mineral": r["mineral"], "period": r["period"], "site": r.get("site", DEFAULT_SITE),
-         "quantity": float(r["quantity"]), "penalty": float(r.get("penalty", math.nan))}
-        for r in _expand(list(instance.demand), periods)
-    ])
+    return pd.DataFrame.from_records(
+        [
+            {
+                "mineral": r["mineral"],
+                "period": r["period"],
+                "site": r.get("site", DEFAULT_SITE),
+                "quantity": float(r["quantity"]),
+                "penalty": float(r.get("penalty", math.nan)),
+            }
+            for r in _expand(list(instance.demand), periods)
+        ]
+    )
 
 
 def _transport(instance: Instance, mineral: str, origin: str, to: str) -> float | None:
@@ -240,8 +268,11 @@ def _transport(instance: Instance, mineral: str, origin: str, to: str) -> float 
     ``transport_default``."""
     for specific in (True, False):
         for r in instance.transport:
-            if r["from"] == origin and r["to"] == to and (
-                    r.get("mineral") == mineral if specific else "mineral" not in r):
+            if (
+                r["from"] == origin
+                and r["to"] == to
+                and (r.get("mineral") == mineral if specific else "mineral" not in r)
+            ):
                 return float(r["cost"])
     if origin == to or (not instance.sites and to == DEFAULT_SITE):
         return 0.0
@@ -252,8 +283,11 @@ def _tariff(instance: Instance, mineral: str, origin: str, to: str) -> tuple[flo
     """(rate, per_unit) on a lane; a mineral-specific row wins over a general one."""
     for specific in (True, False):
         for r in instance.tariffs:
-            if r["origin"] == origin and r["destination"] == to and (
-                    r.get("mineral") == mineral if specific else "mineral" not in r):
+            if (
+                r["origin"] == origin
+                and r["destination"] == to
+                and (r.get("mineral") == mineral if specific else "mineral" not in r)
+            ):
                 return float(r.get("rate", 0.0)), float(r.get("per_unit", 0.0))
     return 0.0, 0.0
 
@@ -263,8 +297,12 @@ def _reported_shortfall(plan: Plan) -> dict[tuple[str, str, str], float]:
     if frame is None or frame.empty:
         return {}
     period = frame["period"] if "period" in frame else pd.Series(NO_PERIOD, index=frame.index)
-    return {(m, str(t), s): float(q) for m, t, s, q in
-            zip(frame["mineral"], period, frame["site"], frame["shortfall"], strict=True)}
+    return {
+        (m, str(t), s): float(q)
+        for m, t, s, q in zip(
+            frame["mineral"], period, frame["site"], frame["shortfall"], strict=True
+        )
+    }
 
 
 # -- the rules, one function each, from their documented meaning -----------------------------
@@ -294,8 +332,9 @@ def _members(rule: Any, frame: pd.DataFrame, groups: dict[str, set[str]]) -> pd.
     return frame["country"].isin(chosen)
 
 
-def _check_rule(rule: Any, supply: pd.DataFrame, groups: dict[str, set[str]],
-                tol: float) -> list[str]:
+def _check_rule(
+    rule: Any, supply: pd.DataFrame, groups: dict[str, set[str]], tol: float
+) -> list[str]:
     name = rule.name or rule.rule
     scope = supply[_selected(rule, supply)]
     member = _members(rule, scope, groups)
@@ -304,15 +343,19 @@ def _check_rule(rule: Any, supply: pd.DataFrame, groups: dict[str, set[str]],
 
     if rule.rule == "exclude":
         bad = scope[member & (scope["quantity"] > tol)]
-        found += [f"{name}: {r.country} supplies {r.quantity:g} at {r.mineral}/{r.stage}"
-                  for r in bad.itertuples(index=False)]
+        found += [
+            f"{name}: {r.country} supplies {r.quantity:g} at {r.mineral}/{r.stage}"
+            for r in bad.itertuples(index=False)
+        ]
 
     elif rule.rule == "max_country_share":
         capped = member & ~scope["country"].isin(_named(rule.exempt, groups))
         over = scope[capped & (scope["quantity"] > rule.share * scope["volume"] + slack)]
-        found += [f"{name}: {r.country} has {r.quantity:g} of {r.volume:g} at "
-                  f"{r.mineral}/{r.period or '-'}/{r.stage}, above {rule.share:.0%}"
-                  for r in over.itertuples(index=False)]
+        found += [
+            f"{name}: {r.country} has {r.quantity:g} of {r.volume:g} at "
+            f"{r.mineral}/{r.period or '-'}/{r.stage}, above {rule.share:.0%}"
+            for r in over.itertuples(index=False)
+        ]
 
     elif rule.rule == "group_share":
         weight = scope["price"] if rule.measure == "value" else 1.0
@@ -338,8 +381,10 @@ def _check_rule(rule: Any, supply: pd.DataFrame, groups: dict[str, set[str]],
             if rule.rule == "min_suppliers":
                 counted = int((mine >= rule.min_share * volume - tol * max(1.0, volume)).sum())
                 if counted < rule.count:
-                    found.append(f"{name} {k}: {counted} countries with ≥ {rule.min_share:.0%}, "
-                                 f"fewer than {rule.count}")
+                    found.append(
+                        f"{name} {k}: {counted} countries with ≥ {rule.min_share:.0%}, "
+                        f"fewer than {rule.count}"
+                    )
             elif rule.rule == "max_suppliers":
                 counted = int((mine > tol).sum())
                 if counted > rule.count:
@@ -347,8 +392,10 @@ def _check_rule(rule: Any, supply: pd.DataFrame, groups: dict[str, set[str]],
             else:
                 top = mine.nlargest(rule.k).sum()
                 if top > rule.share * volume + tol * max(1.0, volume):
-                    found.append(f"{name} {k}: the {rule.k} largest supply {top:g} of {volume:g}, "
-                                 f"above {rule.share:.0%}")
+                    found.append(
+                        f"{name} {k}: the {rule.k} largest supply {top:g} of {volume:g}, "
+                        f"above {rule.share:.0%}"
+                    )
     else:
         found.append(f"{name}: the checker does not know rule '{rule.rule}'")
     return found

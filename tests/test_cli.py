@@ -11,13 +11,27 @@ import pytest
 
 from tests.conftest import DEMO
 
-PLAN_KEYS = {"termination_condition", "solution_status", "objective", "costs", "flows", "shares",
-             "shortfall", "duals", "stats"}
+PLAN_KEYS = {
+    "termination_condition",
+    "solution_status",
+    "objective",
+    "costs",
+    "flows",
+    "shares",
+    "shortfall",
+    "duals",
+    "stats",
+}
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sourcing.cli", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "sourcing.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
 
 
 def test_solve_json_prints_exactly_the_plan():
@@ -45,7 +59,8 @@ def test_solve_csv_to_a_folder(tmp_path):
     done = run("solve", str(DEMO), "--format", "csv", "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert {"flows.csv", "shares.csv", "costs.csv", "summary.csv", "duals_demand.csv"} <= {
-        p.name for p in out.iterdir()}
+        p.name for p in out.iterdir()
+    }
     assert (out / "flows.csv").read_text().startswith("mineral,stage,from_country,to_country")
 
 
@@ -58,8 +73,10 @@ def test_log_goes_to_stderr_and_json_stays_clean():
 
 def test_infeasible_exits_3_with_an_explanation(tmp_path):
     model = tmp_path / "tight.yaml"
-    model.write_text("rules:\n  - rule: exclude\n    groups: [FEOC]\n  - rule: max_country_share\n"
-                     "    share: 0.2\n    minerals: [cobalt]\n    stages: [mining]\n")
+    model.write_text(
+        "rules:\n  - rule: exclude\n    groups: [FEOC]\n  - rule: max_country_share\n"
+        "    share: 0.2\n    minerals: [cobalt]\n    stages: [mining]\n"
+    )
     done = run("solve", str(DEMO), "--model", str(model))
     assert done.returncode == 3
     assert "No plan meets every rule and demand" in done.stdout
@@ -79,8 +96,11 @@ def test_invalid_input_exits_2_and_names_table_row_field(tmp_path):
     for f in DEMO.iterdir():
         if f.suffix in (".csv", ".yaml"):
             (bad / f.name).write_text(f.read_text())
-    supply = (bad / "supply.csv").read_text().replace("lithium,mining,AUS,400,9000",
-                                                       "lithium,mining,AUS,-400,9000")
+    supply = (
+        (bad / "supply.csv")
+        .read_text()
+        .replace("lithium,mining,AUS,400,9000", "lithium,mining,AUS,-400,9000")
+    )
     (bad / "supply.csv").write_text(supply)
     done = run("solve", str(bad))
     assert done.returncode == 2

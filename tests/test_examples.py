@@ -56,9 +56,17 @@ def supplied(plan: sourcing.Plan) -> dict[tuple[str, str, str, str], float]:
     """(mineral, period, stage, country) -> quantity, from ``plan.shares`` ('' when no periods)."""
     shares = plan.shares
     periods = shares["period"] if "period" in shares else [""] * len(shares)
-    return {(m, str(t), s, c): float(q) for m, t, s, c, q in zip(
-        shares["mineral"], periods, shares["stage"], shares["country"], shares["quantity"],
-        strict=True)}
+    return {
+        (m, str(t), s, c): float(q)
+        for m, t, s, c, q in zip(
+            shares["mineral"],
+            periods,
+            shares["stage"],
+            shares["country"],
+            shares["quantity"],
+            strict=True,
+        )
+    }
 
 
 def by_key(rows: list[dict[str, Any]], key: tuple[str, ...], value: str) -> dict[tuple, float]:

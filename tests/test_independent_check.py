@@ -24,8 +24,11 @@ def _expected(folder: Path) -> dict:
     return json.loads((folder / "expected.json").read_text(encoding="utf-8"))
 
 
-SOLVED = sorted(p.name for p in EXAMPLES.iterdir()
-                if p.is_dir() and _expected(p)["termination_condition"] == "optimal")
+SOLVED = sorted(
+    p.name
+    for p in EXAMPLES.iterdir()
+    if p.is_dir() and _expected(p)["termination_condition"] == "optimal"
+)
 WITH_RULES = [c for c in SOLVED if sourcing.load_model(EXAMPLES / c / "model.yaml").rules]
 
 
@@ -34,8 +37,12 @@ def _case(case: str) -> tuple[sourcing.Instance, list, sourcing.Plan, float]:
     instance = sourcing.load_instance(folder)
     model = sourcing.load_model(folder / "model.yaml")
     plan = sourcing.solve(folder, folder / "model.yaml")
-    return instance, list(model.rules) + list(instance.rules), plan, getattr(
-        model.objective, "risk_weight", 0.0)
+    return (
+        instance,
+        list(model.rules) + list(instance.rules),
+        plan,
+        getattr(model.objective, "risk_weight", 0.0),
+    )
 
 
 @pytest.mark.parametrize("case", SOLVED)
@@ -67,6 +74,7 @@ def _tampered(case: str, edit) -> list[str]:
 
 def test_checker_catches_broken_conservation():
     """Ten tonnes of Chilean ore vanish between the mine and the refinery."""
+
     def edit(flows: pd.DataFrame) -> pd.DataFrame:
         chile = (flows["stage"] == "mining") & (flows["from_country"] == "CHL")
         flows.loc[chile, "quantity"] -= 10
@@ -79,6 +87,7 @@ def test_checker_catches_broken_conservation():
 
 def test_checker_catches_a_capacity_breach_and_a_closed_lane():
     """Chile mines 60 t (capacity 50) and ships 10 t straight to the plant (no such lane)."""
+
     def edit(flows: pd.DataFrame) -> pd.DataFrame:
         extra = flows[(flows["stage"] == "mining") & (flows["from_country"] == "CHL")].copy()
         extra["to_country"] = "AUS"
@@ -92,9 +101,11 @@ def test_checker_catches_a_capacity_breach_and_a_closed_lane():
 
 def test_checker_catches_an_excluded_supplier():
     """Korea's refining is relabelled as Chinese: the FEOC exclusion is broken."""
+
     def edit(flows: pd.DataFrame) -> pd.DataFrame:
-        flows.loc[(flows["stage"] == "refining") & (flows["from_country"] == "KOR"),
-                  "from_country"] = "CHN"
+        flows.loc[
+            (flows["stage"] == "refining") & (flows["from_country"] == "KOR"), "from_country"
+        ] = "CHN"
         return flows
 
     problems = _tampered("exclude", edit)
@@ -110,6 +121,7 @@ def test_checker_catches_a_wrong_objective():
 
 def test_checker_catches_unreported_shortfall():
     """Half the Australian delivery disappears but the plan's shortfall still says 50 t."""
+
     def edit(flows: pd.DataFrame) -> pd.DataFrame:
         flows["quantity"] = flows["quantity"] / 2
         return flows

@@ -134,8 +134,14 @@ UNKNOWN_NAMES = [
     ("supply", "li,mining,CHL", "li,mining,PER", 2, "country", ("unknown country", "'PER'")),
     ("sites", "plant,USA", "plant,DEU", 1, "country", ("unknown country", "'DEU'")),
     ("demand", "li,plant", "li,depot", 1, "site", ("unknown site", "'depot'")),
-    ("supply", "li,refining,USA", "li,smelting,USA", 5, "stage", ("unknown stage", "'smelting'",
-                                                                  "mining, refining")),
+    (
+        "supply",
+        "li,refining,USA",
+        "li,smelting,USA",
+        5,
+        "stage",
+        ("unknown stage", "'smelting'", "mining, refining"),
+    ),
     ("yields", "li,refining", "li,smelting", 1, "stage", ("unknown stage", "'smelting'")),
 ]
 
@@ -147,8 +153,9 @@ def test_unknown_name(tmp_path, table, old, new, row, field, words):
 
 
 def test_unknown_mineral_in_transport(tmp_path):
-    folder = write_instance(tmp_path,
-                            transport="from,to,cost,mineral\nAUS,USA,5,li\nCHL,USA,5,cu\n")
+    folder = write_instance(
+        tmp_path, transport="from,to,cost,mineral\nAUS,USA,5,li\nCHL,USA,5,cu\n"
+    )
     check(only(problems_of(folder)), "transport", 2, "mineral", "unknown mineral", "'cu'")
 
 
@@ -162,10 +169,13 @@ def test_unknown_mineral_in_tariffs(tmp_path):
     check(only(problems_of(folder)), "tariffs", 1, "mineral", "unknown mineral", "'co'")
 
 
-@pytest.mark.parametrize(("row_text", "field", "name"), [
-    ("li,RUS,USA,0.25", "origin", "RUS"),
-    ("li,CHN,USX,0.25", "destination", "USX"),
-])
+@pytest.mark.parametrize(
+    ("row_text", "field", "name"),
+    [
+        ("li,RUS,USA,0.25", "origin", "RUS"),
+        ("li,CHN,USX,0.25", "destination", "USX"),
+    ],
+)
 def test_unknown_country_in_tariffs(tmp_path, row_text, field, name):
     folder = write_instance(tmp_path, tariffs=f"mineral,origin,destination,rate\n{row_text}\n")
     check(only(problems_of(folder)), "tariffs", 1, field, "unknown country", f"'{name}'")
@@ -219,16 +229,24 @@ def test_empty_required_cell(tmp_path):
 
 def test_negative_transport_default(tmp_path):
     text = INSTANCE_YAML.replace("transport_default: 10", "transport_default: -10")
-    check(only(problems_of(write_instance(tmp_path, text))), "instance", None, "transport_default",
-          "at least 0")
+    check(
+        only(problems_of(write_instance(tmp_path, text))),
+        "instance",
+        None,
+        "transport_default",
+        "at least 0",
+    )
 
 
-@pytest.mark.parametrize(("value", "words"), [
-    (-5.0, ("at least 0",)),
-    (float("nan"), ("finite",)),
-    (float("inf"), ("finite",)),
-    ("lots", ("must be a number", "lots")),
-])
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        (-5.0, ("at least 0",)),
+        (float("nan"), ("finite",)),
+        (float("inf"), ("finite",)),
+        ("lots", ("must be a number", "lots")),
+    ],
+)
 def test_bad_number_in_the_document_form(value, words):
     doc = document()
     doc["supply"][3]["capacity"] = value
@@ -246,17 +264,26 @@ def test_nan_in_a_json_file(tmp_path):
 
 # --- duplicate keys -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("table", "text", "row", "field"), [
-    ("supply", CSV["supply"] + "li,mining,AUS,5,55\n", 6, "mineral"),
-    ("minerals", CSV["minerals"] + "li,Lithium again,t\n", 2, "mineral"),
-    ("countries", CSV["countries"] + "CHL,Chile again,FTA,0.3\n", 5, "country"),
-    ("demand", CSV["demand"] + "li,plant,10\n", 2, "mineral"),
-    ("yields", CSV["yields"] + "li,refining,0.6\n", 2, "mineral"),
-    ("sites", CSV["sites"] + "plant,AUS\n", 2, "site"),
-])
+
+@pytest.mark.parametrize(
+    ("table", "text", "row", "field"),
+    [
+        ("supply", CSV["supply"] + "li,mining,AUS,5,55\n", 6, "mineral"),
+        ("minerals", CSV["minerals"] + "li,Lithium again,t\n", 2, "mineral"),
+        ("countries", CSV["countries"] + "CHL,Chile again,FTA,0.3\n", 5, "country"),
+        ("demand", CSV["demand"] + "li,plant,10\n", 2, "mineral"),
+        ("yields", CSV["yields"] + "li,refining,0.6\n", 2, "mineral"),
+        ("sites", CSV["sites"] + "plant,AUS\n", 2, "site"),
+    ],
+)
 def test_duplicate_key(tmp_path, table, text, row, field):
-    check(only(problems_of(write_instance(tmp_path, **{table: text}))), table, row, field,
-          "duplicate of row")
+    check(
+        only(problems_of(write_instance(tmp_path, **{table: text}))),
+        table,
+        row,
+        field,
+        "duplicate of row",
+    )
 
 
 def test_duplicate_transport_lane(tmp_path):
@@ -272,9 +299,11 @@ def test_duplicate_in_the_document_form():
 
 # --- stages, periods, yields --------------------------------------------------------------------
 
+
 def test_period_not_in_periods(tmp_path):
     folder = write_instance(
-        tmp_path, INSTANCE_YAML + "periods: [2025, 2026]\n",
+        tmp_path,
+        INSTANCE_YAML + "periods: [2025, 2026]\n",
         demand="mineral,site,quantity,period\nli,plant,60,2025\nli,plant,60,2027\n",
     )
     check(only(problems_of(folder)), "demand", 2, "period", "unknown period", "'2027'")
@@ -283,7 +312,8 @@ def test_period_not_in_periods(tmp_path):
 def test_numeric_periods_in_yaml_match_the_csv(tmp_path):
     """``periods: [2025, 2026]`` in YAML are numbers; the CSV's '2025' is text: they match."""
     folder = write_instance(
-        tmp_path, INSTANCE_YAML + "periods: [2025, 2026]\n",
+        tmp_path,
+        INSTANCE_YAML + "periods: [2025, 2026]\n",
         demand="mineral,site,quantity,period\nli,plant,60,2025\nli,plant,60,2026\n",
     )
     assert sourcing.validate(folder) == []
@@ -295,8 +325,9 @@ def test_period_without_periods(tmp_path):
 
 
 def test_yield_for_the_first_stage(tmp_path):
-    folder = write_instance(tmp_path,
-                            yields="mineral,stage,yield\nli,refining,0.5\nli,mining,0.9\n")
+    folder = write_instance(
+        tmp_path, yields="mineral,stage,yield\nli,refining,0.5\nli,mining,0.9\n"
+    )
     check(only(problems_of(folder)), "yields", 2, "stage", "first stage")
 
 
@@ -307,42 +338,57 @@ def test_repeated_stage_names(tmp_path):
 
 def test_no_stages(tmp_path):
     text = INSTANCE_YAML.replace("[mining, refining]", "[]")
-    check(only(problems_of(write_instance(tmp_path, text))), "instance", None, "stages",
-          "at least 1")
+    check(
+        only(problems_of(write_instance(tmp_path, text))), "instance", None, "stages", "at least 1"
+    )
 
 
 # --- rules --------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("share", [1.5, -0.1, "nan"])
 def test_rule_share_outside_0_1_in_a_model_dict(tmp_path, share):
-    model = {"rules": [{"rule": "exclude", "countries": ["CHN"]},
-                       {"rule": "max_country_share", "share": float(share)}]}
+    model = {
+        "rules": [
+            {"rule": "exclude", "countries": ["CHN"]},
+            {"rule": "max_country_share", "share": float(share)},
+        ]
+    }
     problem = only(problems_of(write_instance(tmp_path), model))
     check(problem, "model rules", 2, "share", "max_country_share")
-    assert "at most 1" in problem.message or "at least 0" in problem.message \
+    assert (
+        "at most 1" in problem.message
+        or "at least 0" in problem.message
         or "finite" in problem.message
+    )
 
 
 def test_rule_share_outside_0_1_in_a_model_file(tmp_path):
     path = tmp_path / "capped.yaml"
-    path.write_text("description: capped\nrules:\n  - rule: top_share\n    k: 2\n    share: 120\n",
-                    encoding="utf-8")
+    path.write_text(
+        "description: capped\nrules:\n  - rule: top_share\n    k: 2\n    share: 120\n",
+        encoding="utf-8",
+    )
     problem = only(problems_of(write_instance(tmp_path / "t1"), path))
     check(problem, "model rules", 1, "share", "top_share", "at most 1", "120")
 
 
 def test_rule_share_outside_0_1_in_the_instance(tmp_path):
     text = INSTANCE_YAML + "rules:\n  - rule: group_share\n    groups: [FTA]\n    min: 1.2\n"
-    check(only(problems_of(write_instance(tmp_path, text))), "instance rules", 1, "min",
-          "at most 1")
+    check(
+        only(problems_of(write_instance(tmp_path, text))), "instance rules", 1, "min", "at most 1"
+    )
 
 
-@pytest.mark.parametrize(("selector", "names", "what"), [
-    ("minerals", ["co"], "mineral"),
-    ("stages", ["smelting"], "stage"),
-    ("countries", ["RUS"], "country"),
-    ("groups", ["EU"], "group"),
-])
+@pytest.mark.parametrize(
+    ("selector", "names", "what"),
+    [
+        ("minerals", ["co"], "mineral"),
+        ("stages", ["smelting"], "stage"),
+        ("countries", ["RUS"], "country"),
+        ("groups", ["EU"], "group"),
+    ],
+)
 def test_rule_naming_nothing_that_exists(tmp_path, selector, names, what):
     rule = {"rule": "exclude", "countries": ["CHN"], selector: names}
     problem = only(problems_of(write_instance(tmp_path), {"rules": [rule]}))
@@ -351,51 +397,97 @@ def test_rule_naming_nothing_that_exists(tmp_path, selector, names, what):
 
 def test_rule_exempting_an_unknown_group(tmp_path):
     rule = {"rule": "max_country_share", "share": 0.5, "exempt": ["EU"]}
-    check(only(problems_of(write_instance(tmp_path), {"rules": [rule]})), "model rules", 1,
-          "exempt", "'EU'")
+    check(
+        only(problems_of(write_instance(tmp_path), {"rules": [rule]})),
+        "model rules",
+        1,
+        "exempt",
+        "'EU'",
+    )
 
 
 def test_group_share_with_neither_min_nor_max(tmp_path):
     model = {"rules": [{"rule": "group_share", "groups": ["FTA"]}]}
-    check(only(problems_of(write_instance(tmp_path), model)), "model rules", 1, "min",
-          "'min' and/or 'max'")
+    check(
+        only(problems_of(write_instance(tmp_path), model)),
+        "model rules",
+        1,
+        "min",
+        "'min' and/or 'max'",
+    )
 
 
 def test_min_suppliers_whose_shares_exceed_100_percent(tmp_path):
     model = {"rules": [{"rule": "min_suppliers", "count": 3, "min_share": 0.4}]}
-    check(only(problems_of(write_instance(tmp_path), model)), "model rules", 1, "count",
-          "exceed 100%")
+    check(
+        only(problems_of(write_instance(tmp_path), model)), "model rules", 1, "count", "exceed 100%"
+    )
 
 
 def test_unknown_rule_type(tmp_path):
     model = {"rules": [{"rule": "max_country_shares", "share": 0.5}]}
-    check(only(problems_of(write_instance(tmp_path), model)), "model rules", 1, "rule",
-          "unknown rule", "max_country_shares", "max_country_share")
+    check(
+        only(problems_of(write_instance(tmp_path), model)),
+        "model rules",
+        1,
+        "rule",
+        "unknown rule",
+        "max_country_shares",
+        "max_country_share",
+    )
 
 
 def test_rule_without_a_type(tmp_path):
-    check(only(problems_of(write_instance(tmp_path), {"rules": [{"share": 0.5}]})),
-          "model rules", 1, "rule", "'rule' is required")
+    check(
+        only(problems_of(write_instance(tmp_path), {"rules": [{"share": 0.5}]})),
+        "model rules",
+        1,
+        "rule",
+        "'rule' is required",
+    )
 
 
 def test_rule_with_an_unknown_parameter(tmp_path):
     model = {"rules": [{"rule": "max_country_share", "share": 0.5, "shares": 0.4}]}
-    check(only(problems_of(write_instance(tmp_path), model)), "model rules", 1, "shares",
-          "unknown key", "share")
+    check(
+        only(problems_of(write_instance(tmp_path), model)),
+        "model rules",
+        1,
+        "shares",
+        "unknown key",
+        "share",
+    )
 
 
 def test_unknown_model_name(tmp_path):
-    check(only(problems_of(write_instance(tmp_path), "no-such-model")), "model", None, None,
-          "no-such-model")
+    check(
+        only(problems_of(write_instance(tmp_path), "no-such-model")),
+        "model",
+        None,
+        None,
+        "no-such-model",
+    )
 
 
 # --- columns, tables, files ---------------------------------------------------------------------
 
+
 def test_unknown_column_is_reported_once(tmp_path):
-    text = "\n".join(line + (",notes" if i == 0 else ",x") for i, line in
-                     enumerate(CSV["supply"].splitlines())) + "\n"
-    check(only(problems_of(write_instance(tmp_path, supply=text))), "supply", None, "notes",
-          "unknown column", "allowed")
+    text = (
+        "\n".join(
+            line + (",notes" if i == 0 else ",x")
+            for i, line in enumerate(CSV["supply"].splitlines())
+        )
+        + "\n"
+    )
+    check(
+        only(problems_of(write_instance(tmp_path, supply=text))),
+        "supply",
+        None,
+        "notes",
+        "unknown column",
+        "allowed",
+    )
 
 
 def test_misspelt_column_is_reported_once_not_per_row(tmp_path):
@@ -408,8 +500,13 @@ def test_misspelt_column_is_reported_once_not_per_row(tmp_path):
 
 def test_missing_required_column(tmp_path):
     text = "\n".join(line.rsplit(",", 1)[0] for line in CSV["demand"].splitlines()) + "\n"
-    check(only(problems_of(write_instance(tmp_path, demand=text))), "demand", None, "quantity",
-          "required column is missing")
+    check(
+        only(problems_of(write_instance(tmp_path, demand=text))),
+        "demand",
+        None,
+        "quantity",
+        "required column is missing",
+    )
 
 
 def test_column_named_twice(tmp_path):
@@ -426,20 +523,33 @@ def test_unknown_column_in_the_document_form_is_reported_once():
 
 @pytest.mark.parametrize("table", ["minerals", "countries", "supply", "demand"])
 def test_missing_required_table(tmp_path, table):
-    check(only(problems_of(write_instance(tmp_path, **{table: None}))), table, None, None,
-          "required table", f"{table}.csv")
+    check(
+        only(problems_of(write_instance(tmp_path, **{table: None}))),
+        table,
+        None,
+        None,
+        "required table",
+        f"{table}.csv",
+    )
 
 
 @pytest.mark.parametrize("table", ["supply", "demand"])
 def test_required_table_with_no_rows(tmp_path, table):
     header = CSV[table].splitlines()[0] + "\n"
-    check(only(problems_of(write_instance(tmp_path, **{table: header}))), table, None, None,
-          "no rows")
+    check(
+        only(problems_of(write_instance(tmp_path, **{table: header}))), table, None, None, "no rows"
+    )
 
 
 def test_empty_csv_file(tmp_path):
-    check(only(problems_of(write_instance(tmp_path, demand=""))), "demand", None, None,
-          "empty", "mineral, quantity")
+    check(
+        only(problems_of(write_instance(tmp_path, demand=""))),
+        "demand",
+        None,
+        None,
+        "empty",
+        "mineral, quantity",
+    )
 
 
 def test_missing_required_table_in_the_document_form():
@@ -478,15 +588,19 @@ def test_malformed_json(tmp_path):
 
 
 def test_yaml_that_is_not_a_mapping(tmp_path):
-    check(only(problems_of(write_instance(tmp_path, "- t1\n- mining\n"))), "instance", None, None,
-          "mapping")
+    check(
+        only(problems_of(write_instance(tmp_path, "- t1\n- mining\n"))),
+        "instance",
+        None,
+        None,
+        "mapping",
+    )
 
 
 def test_malformed_model_yaml(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("rules: [{rule: exclude, countries: [CHN]\n", encoding="utf-8")
-    check(only(problems_of(write_instance(tmp_path / "t1"), path)), "model", None, None,
-          "bad.yaml")
+    check(only(problems_of(write_instance(tmp_path / "t1"), path)), "model", None, None, "bad.yaml")
 
 
 def test_instance_path_that_does_not_exist(tmp_path):
@@ -501,12 +615,15 @@ def test_folder_without_instance_yaml(tmp_path):
 
 # --- CSV layout: rows must keep the numbers a spreadsheet shows --------------------------------
 
+
 def test_blank_line_keeps_the_row_numbers(tmp_path):
     """A blank line is a row: the negative capacity below it is row 3, as a spreadsheet shows."""
     text = CSV["supply"].replace("li,mining,CHL,100", "\nli,mining,CHL,-100")
     problems = problems_of(write_instance(tmp_path, supply=text))
     assert [(p.table, p.row, p.field) for p in problems] == [
-        ("supply", 2, None), ("supply", 3, "capacity")]
+        ("supply", 2, None),
+        ("supply", 3, "capacity"),
+    ]
     assert "empty row" in problems[0].message
 
 
@@ -532,8 +649,9 @@ def test_unterminated_quote(tmp_path):
 
 def test_file_that_is_not_utf8(tmp_path):
     folder = write_instance(tmp_path)
-    (folder / "countries.csv").write_bytes(CSV["countries"].replace("Chile", "Chilé")
-                                           .encode("latin-1"))
+    (folder / "countries.csv").write_bytes(
+        CSV["countries"].replace("Chile", "Chilé").encode("latin-1")
+    )
     check(only(problems_of(folder)), "countries", 2, None, "UTF-8")
 
 
@@ -545,7 +663,8 @@ def test_byte_order_mark_is_accepted(tmp_path):
 
 def test_spaces_around_cells_are_ignored(tmp_path):
     folder = write_instance(
-        tmp_path, **edit("supply", "li,mining,AUS,100,50", " li , mining, AUS ,100 , 50"))
+        tmp_path, **edit("supply", "li,mining,AUS,100,50", " li , mining, AUS ,100 , 50")
+    )
     assert sourcing.validate(folder) == []
 
 
@@ -573,10 +692,13 @@ def test_problem_text_names_table_row_and_field(tmp_path):
 
 # --- the command line ---------------------------------------------------------------------------
 
+
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "sourcing.cli", *map(str, args)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -595,11 +717,14 @@ def test_cli_bad_cell_exits_2_naming_the_cell(tmp_path, command):
     assert done.stdout == ""
 
 
-@pytest.mark.parametrize(("args", "where"), [
-    (("validate", "{folder}", "--model", "no-such-model"), "model"),
-    (("solve", "{folder}/../nowhere"), "no such file"),
-    (("validate", "{folder}", "--model", "{model}"), "model rules, row 1, field 'share'"),
-])
+@pytest.mark.parametrize(
+    ("args", "where"),
+    [
+        (("validate", "{folder}", "--model", "no-such-model"), "model"),
+        (("solve", "{folder}/../nowhere"), "no such file"),
+        (("validate", "{folder}", "--model", "{model}"), "model rules, row 1, field 'share'"),
+    ],
+)
 def test_cli_other_bad_inputs_exit_2(tmp_path, args, where):
     folder = write_instance(tmp_path / "t1")
     model = tmp_path / "m.yaml"
@@ -651,18 +776,47 @@ def test_valid_instance_exits_0(tmp_path):
 
 # --- fuzz: random mutations load or raise InputError, and what loads solves ---------------------
 
+
 def parse(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))
 
 
 ODD_CELLS = st.one_of(
     st.text(st.characters(blacklist_categories=("Cs",)), max_size=12),
-    st.sampled_from(["", " ", "nan", "inf", "-inf", "NaN", "1e400", "-0", "1e12", "1e13", "0",
-                     "1e-7", "TRUE", "null", "li", "AUS", "mining", "refining", "plant", "2025",
-                     '"', ",", "\n", "[/x]", "0x10", "1_000", "١٢"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "nan",
+            "inf",
+            "-inf",
+            "NaN",
+            "1e400",
+            "-0",
+            "1e12",
+            "1e13",
+            "0",
+            "1e-7",
+            "TRUE",
+            "null",
+            "li",
+            "AUS",
+            "mining",
+            "refining",
+            "plant",
+            "2025",
+            '"',
+            ",",
+            "\n",
+            "[/x]",
+            "0x10",
+            "1_000",
+            "١٢",
+        ]
+    ),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.floats(min_value=-1e15, max_value=1e15).map(lambda x: f"{x:g}"),
-    st.integers(min_value=-10**20, max_value=10**20).map(str),
+    st.integers(min_value=-(10**20), max_value=10**20).map(str),
 )
 
 
@@ -672,8 +826,11 @@ def mutations(draw):
     for _ in range(draw(st.integers(1, 3))):
         name = draw(st.sampled_from(sorted(tables)))
         rows = tables[name]
-        kind = draw(st.sampled_from(["cell", "cell", "cell", "drop column", "drop row",
-                                     "copy row", "header"]))
+        kind = draw(
+            st.sampled_from(
+                ["cell", "cell", "cell", "drop column", "drop row", "copy row", "header"]
+            )
+        )
         if kind == "cell" and len(rows) > 1:
             r = draw(st.integers(1, len(rows) - 1))
             c = draw(st.integers(0, len(rows[r]) - 1))
@@ -681,7 +838,7 @@ def mutations(draw):
         elif kind == "drop column" and rows and rows[0]:
             c = draw(st.integers(0, len(rows[0]) - 1))
             for row in rows:
-                del row[c:c + 1]
+                del row[c : c + 1]
         elif kind == "drop row" and len(rows) > 1:
             del rows[draw(st.integers(1, len(rows) - 1))]
         elif kind == "copy row" and len(rows) > 1:
@@ -724,10 +881,17 @@ def test_fuzz_document_values_load_or_raise_input_error(table, data):
     doc = copy.deepcopy(document())
     row = data.draw(st.sampled_from(doc[table]))
     key = data.draw(st.sampled_from(sorted(row) + ["extra"]))
-    row[key] = data.draw(st.one_of(
-        ODD_CELLS, st.none(), st.floats(), st.integers(), st.booleans(),
-        st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(),
-                                                             max_size=2)))
+    row[key] = data.draw(
+        st.one_of(
+            ODD_CELLS,
+            st.none(),
+            st.floats(),
+            st.integers(),
+            st.booleans(),
+            st.lists(st.integers(), max_size=2),
+            st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+        )
+    )
     try:
         instance = sourcing.load_instance(doc)
     except InputError as error:

@@ -44,7 +44,9 @@ def test_partner_share_takes_70_percent_of_value_from_us_and_fta():
     partners = {"USA", "CAN", "AUS", "CHL", "KOR", "JPN"}
     for mineral, rows in plan.shares.groupby("mineral"):
         value = rows["value"].sum()
-        assert rows.loc[rows["country"].isin(partners), "value"].sum() >= 0.70 * value - 1e-6, mineral
+        assert rows.loc[rows["country"].isin(partners), "value"].sum() >= 0.70 * value - 1e-6, (
+            mineral
+        )
     assert "CHN" not in set(plan.shares["country"])
 
 
@@ -61,9 +63,11 @@ def test_resilient_diversifies_every_stage():
 def test_cost_and_risk_objective_moves_supply_to_lower_risk():
     least = sourcing.solve(DEMO, "least-cost")
     risky = sourcing.solve(DEMO, {"objective": {"type": "cost_and_risk", "risk_weight": 20000}})
+
     def risk_exposure(plan):
         risk = {r["country"]: r.get("risk", 0) for r in sourcing.load_instance(DEMO).countries}
         return float((plan.shares["quantity"] * plan.shares["country"].map(risk)).sum())
+
     assert risk_exposure(risky) < risk_exposure(least)
     assert risky.costs["risk"] > 0
     assert risky.objective == pytest.approx(sum(v for k, v in risky.costs.items() if k != "total"))

@@ -22,18 +22,27 @@ def instances(draw):
     for stage in ("mining", "refining"):
         for country in COUNTRIES:
             if draw(st.booleans()) or country == "AAA":
-                supply.append({
-                    "mineral": "ore", "stage": stage, "country": country,
-                    "capacity": draw(st.integers(10, 100)), "price": draw(st.integers(1, 50)),
-                })
+                supply.append(
+                    {
+                        "mineral": "ore",
+                        "stage": stage,
+                        "country": country,
+                        "capacity": draw(st.integers(10, 100)),
+                        "price": draw(st.integers(1, 50)),
+                    }
+                )
     demand = draw(st.integers(1, 30))
     return {
-        "name": "random", "stages": ["mining", "refining"], "transport_default": draw(st.integers(0, 9)),
+        "name": "random",
+        "stages": ["mining", "refining"],
+        "transport_default": draw(st.integers(0, 9)),
         "minerals": [{"mineral": "ore"}],
         "countries": [{"country": c} for c in COUNTRIES],
         "sites": [{"site": "plant", "country": "DDD"}],
         "supply": supply,
-        "yields": [{"mineral": "ore", "stage": "refining", "yield": draw(st.sampled_from([0.5, 0.8, 1.0]))}],
+        "yields": [
+            {"mineral": "ore", "stage": "refining", "yield": draw(st.sampled_from([0.5, 0.8, 1.0]))}
+        ],
         "demand": [{"mineral": "ore", "site": "plant", "quantity": demand, "penalty": 1000}],
     }
 
@@ -48,7 +57,10 @@ def solve(document, rules=()):
 @given(instances(), st.integers(0, 40))
 def test_more_capacity_never_costs_more(document, extra):
     before = solve(document)
-    bigger = {**document, "supply": [{**r, "capacity": r["capacity"] + extra} for r in document["supply"]]}
+    bigger = {
+        **document,
+        "supply": [{**r, "capacity": r["capacity"] + extra} for r in document["supply"]],
+    }
     assert solve(bigger) <= before + 1e-6 * max(1, abs(before))
 
 

@@ -32,22 +32,25 @@ def test_dantzig_transport_cost_and_prices():
     assert shipped.to_dict() == pytest.approx({"new-york": 325, "chicago": 300, "topeka": 275})
 
 
-@pytest.mark.parametrize("name,published", [
-    ("cap41", 1040444.375),
-    ("cap41-uncap", 932615.75),
-    ("cap91", 796648.438),
-    ("cap91-uncap", 796648.4375),
-    # Beasley's capopt values (computed here with scipy's milp on the same CSVs as a cross-check,
-    # see instances/orlib/README.md)
-    ("cap61", 932615.75),
-    ("cap62", 977799.4),
-    ("cap63", 1014062.05),
-    ("cap64", 1045650.25),
-    ("cap82", 910889.5625),
-    ("cap124", 946051.325),
-    ("cap131", 793439.5625),
-    ("cap133", 893076.7125),
-])
+@pytest.mark.parametrize(
+    "name,published",
+    [
+        ("cap41", 1040444.375),
+        ("cap41-uncap", 932615.75),
+        ("cap91", 796648.438),
+        ("cap91-uncap", 796648.4375),
+        # Beasley's capopt values (computed here with scipy's milp on the same CSVs as a check,
+        # see instances/orlib/README.md)
+        ("cap61", 932615.75),
+        ("cap62", 977799.4),
+        ("cap63", 1014062.05),
+        ("cap64", 1045650.25),
+        ("cap82", 910889.5625),
+        ("cap124", 946051.325),
+        ("cap131", 793439.5625),
+        ("cap133", 893076.7125),
+    ],
+)
 def test_orlib_published_optimum(name, published):
     plan = sourcing.solve(ORLIB / name)
     assert plan.termination_condition.value == "optimal"

@@ -15,7 +15,9 @@ from sourcing.index import index_instance
 from sourcing.pyomo_model import solve_pyomo, to_pyomo
 from tests.conftest import DEMO, INSTANCES, MODELS
 
-CASES = [(DEMO, MODELS / f"{m}.yaml") for m in ("least-cost", "eu-crma", "partner-share", "resilient")]
+CASES = [
+    (DEMO, MODELS / f"{m}.yaml") for m in ("least-cost", "eu-crma", "partner-share", "resilient")
+]
 CASES += [(p.parent, p) for p in sorted((INSTANCES / "examples").glob("*/model.yaml"))]
 CASES += [(INSTANCES / "dantzig-transport", None), (INSTANCES / "orlib" / "cap41", None)]
 

@@ -30,24 +30,31 @@ def test_exclude_limited_to_one_stage():
     JPN 18; demand 100 t, yield 1, free lanes. Mining: CHN, the cheapest, 100 × 18 = 1800.
     Refining without China: KOR 60 × 15 = 900, JPN 40 × 18 = 720. Total 1800 + 1620 = 3420.
     """
-    model = {"name": "no-feoc-refining",
-             "rules": [{"rule": "exclude", "groups": ["FEOC"], "stages": ["refining"]}]}
+    model = {
+        "name": "no-feoc-refining",
+        "rules": [{"rule": "exclude", "groups": ["FEOC"], "stages": ["refining"]}],
+    }
     plan = sourcing.solve(EXCLUDE, model)
     assert plan.objective == pytest.approx(3420)
     quantity = plan.shares.set_index(["stage", "country"])["quantity"].to_dict()
-    assert quantity == pytest.approx({("mining", "CHN"): 100, ("refining", "KOR"): 60,
-                                      ("refining", "JPN"): 40})
+    assert quantity == pytest.approx(
+        {("mining", "CHN"): 100, ("refining", "KOR"): 60, ("refining", "JPN"): 40}
+    )
 
 
 def test_exclude_limited_to_one_mineral():
     """The same exclusion named for the only mineral, li, is the full exclusion: 3620."""
-    model = {"name": "no-feoc-li",
-             "rules": [{"rule": "exclude", "groups": ["FEOC"], "minerals": ["li"]}]}
+    model = {
+        "name": "no-feoc-li",
+        "rules": [{"rule": "exclude", "groups": ["FEOC"], "minerals": ["li"]}],
+    }
     assert sourcing.solve(EXCLUDE, model).objective == pytest.approx(3620)
 
 
 NO_LANE = {
-    "name": "no-lane", "stages": ["refining"], "minerals": [{"mineral": "li"}],
+    "name": "no-lane",
+    "stages": ["refining"],
+    "minerals": [{"mineral": "li"}],
     "countries": [{"country": "AUS"}, {"country": "USA"}],
     "sites": [{"site": "plant", "country": "USA"}],
     "supply": [{"mineral": "li", "stage": "refining", "country": "AUS", "price": 10}],
@@ -61,7 +68,8 @@ def test_no_open_lane_without_tariffs_is_infeasible():
     plan = sourcing.solve(NO_LANE)
     assert plan.termination_condition.value == "infeasible"
     assert [(u["mineral"], u["site"], u["short"]) for u in plan.infeasibility["uncovered"]] == [
-        ("li", "plant", 10.0)]
+        ("li", "plant", 10.0)
+    ]
 
 
 def test_no_open_lane_with_a_tariff_table_is_infeasible():
@@ -70,16 +78,21 @@ def test_no_open_lane_with_a_tariff_table_is_infeasible():
     plan = sourcing.solve({**NO_LANE, "tariffs": [tariff]})
     assert plan.termination_condition.value == "infeasible"
     assert [(u["mineral"], u["site"], u["short"]) for u in plan.infeasibility["uncovered"]] == [
-        ("li", "plant", 10.0)]
+        ("li", "plant", 10.0)
+    ]
 
 
 def test_demanded_mineral_without_offers_and_a_transport_table_is_infeasible():
     """Cobalt is demanded but nobody offers it; with a transport table present indexing crashes
     instead of reporting 10 t of cobalt uncovered (as it does without the table)."""
-    instance = {**NO_LANE, "minerals": [{"mineral": "li"}, {"mineral": "co"}],
-                "demand": [{"mineral": "co", "site": "plant", "quantity": 10}],
-                "transport": [{"from": "AUS", "to": "USA", "cost": 1}]}
+    instance = {
+        **NO_LANE,
+        "minerals": [{"mineral": "li"}, {"mineral": "co"}],
+        "demand": [{"mineral": "co", "site": "plant", "quantity": 10}],
+        "transport": [{"from": "AUS", "to": "USA", "cost": 1}],
+    }
     plan = sourcing.solve(instance)
     assert plan.termination_condition.value == "infeasible"
     assert [(u["mineral"], u["site"], u["short"]) for u in plan.infeasibility["uncovered"]] == [
-        ("co", "plant", 10.0)]
+        ("co", "plant", 10.0)
+    ]

@@ -1,6 +1,6 @@
 """The rules a planner can switch on: one module each, registered here by their stable names.
 
 To add a rule: a spec class in :mod:`sourcing.rules.spec`, a module with a ``define`` function
-whose docstring states the mathematics, one line in :data:`sourcing.rules.registry.RULES`, a test folder, and a section in
-``models/README.md``.
+whose docstring states the mathematics, one line in :data:`sourcing.rules.registry.RULES`, a
+hand-derived case under ``instances/examples/``, and a section in ``models/README.md``.
 """

@@ -24,6 +24,10 @@ def define(lp: LinearProgram, data: ModelData, network: Network, rule: Exclude, 
     mask = in_selection(data, rule) & in_countries(data, rule)
     chosen = np.flatnonzero(mask)
     lp.add_constraints(
-        name, offers.loc[chosen, OFFER_LABEL],
-        rows=np.arange(len(chosen)), cols=network.supply[chosen], vals=1.0, upper=0.0,
+        name,
+        offers.loc[chosen, OFFER_LABEL],
+        rows=np.arange(len(chosen)),
+        cols=network.supply[chosen],
+        vals=1.0,
+        upper=0.0,
     )

@@ -24,22 +24,33 @@ from sourcing.rules.select import in_countries, in_scope
 from sourcing.rules.spec import GroupShare
 
 
-def define(lp: LinearProgram, data: ModelData, network: Network, rule: GroupShare, name: str) -> None:
+def define(
+    lp: LinearProgram, data: ModelData, network: Network, rule: GroupShare, name: str
+) -> None:
     offers = data.offers
     scope = np.flatnonzero(in_scope(data, network, rule))
     member = in_countries(data, rule)[scope].astype(float)
-    weight = np.ones(len(scope)) if rule.measure == "quantity" else offers["price"].to_numpy()[scope]
+    weight = (
+        np.ones(len(scope)) if rule.measure == "quantity" else offers["price"].to_numpy()[scope]
+    )
     key = ["mineral", "period", "stage"] if rule.scope == "stage" else ["mineral", "period"]
     keys = offers.loc[scope, key]
     groups = keys.groupby(key, sort=True).ngroup().to_numpy()
     index = keys.drop_duplicates().sort_values(key).reset_index(drop=True)
-    for side, fraction, bounds in (("min", rule.min, (0.0, np.inf)), ("max", rule.max, (-np.inf, 0.0))):
+    for side, fraction, bounds in (
+        ("min", rule.min, (0.0, np.inf)),
+        ("max", rule.max, (-np.inf, 0.0)),
+    ):
         if fraction is None:
             continue
         coef = (member - fraction) * weight
         keep = coef != 0
         lp.add_constraints(
-            f"{name}:{side}", index,
-            rows=groups[keep], cols=network.supply[scope[keep]], vals=coef[keep],
-            lower=bounds[0], upper=bounds[1],
+            f"{name}:{side}",
+            index,
+            rows=groups[keep],
+            cols=network.supply[scope[keep]],
+            vals=coef[keep],
+            lower=bounds[0],
+            upper=bounds[1],
         )

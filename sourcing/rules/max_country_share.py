@@ -21,7 +21,9 @@ from sourcing.rules.select import in_countries, in_scope
 from sourcing.rules.spec import MaxCountryShare
 
 
-def define(lp: LinearProgram, data: ModelData, network: Network, rule: MaxCountryShare, name: str) -> None:
+def define(
+    lp: LinearProgram, data: ModelData, network: Network, rule: MaxCountryShare, name: str
+) -> None:
     capped = in_scope(data, network, rule) & in_countries(data, rule)
     if rule.exempt:
         exempt = data.countries_in(rule.exempt, rule.exempt)
@@ -29,7 +31,8 @@ def define(lp: LinearProgram, data: ModelData, network: Network, rule: MaxCountr
     offers = np.flatnonzero(capped)
     n = len(offers)
     lp.add_constraints(
-        name, data.offers.loc[offers, OFFER_LABEL],
+        name,
+        data.offers.loc[offers, OFFER_LABEL],
         rows=np.tile(np.arange(n), 2),
         cols=np.concatenate([network.supply[offers], network.volume_of(offers)]),
         vals=np.concatenate([np.ones(n), np.full(n, -rule.share)]),

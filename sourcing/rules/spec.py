@@ -27,7 +27,9 @@ class Selectors(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, coerce_numbers_to_str=True)
 
     name: str | None = Field(default=None, description="Label in the plan and in dual keys.")
-    minerals: list[str] | None = Field(default=None, description="Minerals it applies to; absent: all.")
+    minerals: list[str] | None = Field(
+        default=None, description="Minerals it applies to; absent: all."
+    )
     stages: list[str] | None = Field(default=None, description="Stages it applies to; absent: all.")
     countries: list[str] | None = Field(default=None, description="Countries it applies to.")
     groups: list[str] | None = Field(default=None, description="Country groups it applies to.")
@@ -43,7 +45,8 @@ class MaxCountryShare(Selectors):
     rule: Literal["max_country_share"]
     share: Fraction
     exempt: list[str] = Field(
-        default_factory=list, description="Countries or groups not capped (e.g. the buyer's own, EU)."
+        default_factory=list,
+        description="Countries or groups not capped (e.g. the buyer's own, EU).",
     )
 
 
@@ -73,7 +76,7 @@ class GroupShare(Selectors):
         if self.scope == "chain" and self.measure == "quantity":
             raise RuleError(
                 "measure",
-                "scope 'chain' adds up stages, which only makes sense by value: set measure: value"
+                "scope 'chain' adds up stages, which only makes sense by value: set measure: value",
             )
         return self
 
@@ -107,8 +110,7 @@ class MinSuppliers(Selectors):
     def _feasible_shares(self) -> MinSuppliers:
         if self.count * self.min_share > 1 + 1e-12:
             raise RuleError(
-                "count",
-                f"{self.count} suppliers of at least {self.min_share:.0%} each exceed 100%"
+                "count", f"{self.count} suppliers of at least {self.min_share:.0%} each exceed 100%"
             )
         return self
 

@@ -30,13 +30,18 @@ from sourcing.rules.select import in_countries, in_scope
 from sourcing.rules.spec import MaxSuppliers, MinSuppliers
 
 
-def define_min(lp: LinearProgram, data: ModelData, network: Network, rule: MinSuppliers, name: str) -> None:
+def define_min(
+    lp: LinearProgram, data: ModelData, network: Network, rule: MinSuppliers, name: str
+) -> None:
     offers, stages, rows = _candidates(data, network, rule)
-    used = lp.add_variables(f"{name}:used", data.offers.loc[offers, OFFER_LABEL], upper=1.0, integer=True)
+    used = lp.add_variables(
+        f"{name}:used", data.offers.loc[offers, OFFER_LABEL], upper=1.0, integer=True
+    )
     n, mu = len(offers), rule.min_share
     most = data.stage_volumes["max_volume"].to_numpy()[network.offer_volume_row[offers]]
     lp.add_constraints(
-        f"{name}:share", data.offers.loc[offers, OFFER_LABEL],
+        f"{name}:share",
+        data.offers.loc[offers, OFFER_LABEL],
         rows=np.tile(np.arange(n), 3),
         cols=np.concatenate([network.supply[offers], network.volume_of(offers), used]),
         vals=np.concatenate([np.ones(n), np.full(n, -mu), -mu * most]),
@@ -45,12 +50,17 @@ def define_min(lp: LinearProgram, data: ModelData, network: Network, rule: MinSu
     _count(lp, data, f"{name}:count", stages, rows, used, lower=rule.count)
 
 
-def define_max(lp: LinearProgram, data: ModelData, network: Network, rule: MaxSuppliers, name: str) -> None:
+def define_max(
+    lp: LinearProgram, data: ModelData, network: Network, rule: MaxSuppliers, name: str
+) -> None:
     offers, stages, rows = _candidates(data, network, rule)
-    used = lp.add_variables(f"{name}:used", data.offers.loc[offers, OFFER_LABEL], upper=1.0, integer=True)
+    used = lp.add_variables(
+        f"{name}:used", data.offers.loc[offers, OFFER_LABEL], upper=1.0, integer=True
+    )
     n = len(offers)
     lp.add_constraints(
-        f"{name}:link", data.offers.loc[offers, OFFER_LABEL],
+        f"{name}:link",
+        data.offers.loc[offers, OFFER_LABEL],
         rows=np.tile(np.arange(n), 2),
         cols=np.concatenate([network.supply[offers], used]),
         vals=np.concatenate([np.ones(n), -offer_bound(data, network)[offers]]),
@@ -68,7 +78,22 @@ def _candidates(data: ModelData, network: Network, rule: MinSuppliers | MaxSuppl
     return offers, stages, np.searchsorted(stages, network.offer_volume_row[offers])
 
 
-def _count(lp: LinearProgram, data: ModelData, name: str, stages: np.ndarray, rows: np.ndarray,
-           used: np.ndarray, lower: float = -np.inf, upper: float = np.inf) -> None:
-    lp.add_constraints(name, data.stage_volumes.loc[stages, VOLUME_LABEL],
-                       rows=rows, cols=used, vals=1.0, lower=lower, upper=upper)
+def _count(
+    lp: LinearProgram,
+    data: ModelData,
+    name: str,
+    stages: np.ndarray,
+    rows: np.ndarray,
+    used: np.ndarray,
+    lower: float = -np.inf,
+    upper: float = np.inf,
+) -> None:
+    lp.add_constraints(
+        name,
+        data.stage_volumes.loc[stages, VOLUME_LABEL],
+        rows=rows,
+        cols=used,
+        vals=1.0,
+        lower=lower,
+        upper=upper,
+    )

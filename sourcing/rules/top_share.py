@@ -30,14 +30,16 @@ def define(lp: LinearProgram, data: ModelData, network: Network, rule: TopShare,
     level = lp.add_variables(f"{name}:level", data.stage_volumes.loc[stages, VOLUME_LABEL])
     excess = lp.add_variables(f"{name}:excess", data.offers.loc[offers, OFFER_LABEL])
     lp.add_constraints(
-        f"{name}:cover", data.offers.loc[offers, OFFER_LABEL],
+        f"{name}:cover",
+        data.offers.loc[offers, OFFER_LABEL],
         rows=np.tile(np.arange(n), 3),
         cols=np.concatenate([excess, level[group], network.supply[offers]]),
         vals=np.concatenate([np.ones(n), np.ones(n), -np.ones(n)]),
         lower=0.0,
     )
     lp.add_constraints(
-        f"{name}:sum", data.stage_volumes.loc[stages, VOLUME_LABEL],
+        f"{name}:sum",
+        data.stage_volumes.loc[stages, VOLUME_LABEL],
         rows=np.concatenate([np.arange(m), group, np.arange(m)]),
         cols=np.concatenate([level, excess, network.volume[stages]]),
         vals=np.concatenate([np.full(m, float(rule.k)), np.ones(n), np.full(m, -rule.share)]),
