@@ -63,6 +63,9 @@ class RawSolution:
     message: str = ""
 
 
+#: The relative gap within which a MIP plan is called optimal (HiGHS's default mip_rel_gap).
+OPTIMAL_GAP = 1e-4
+
 _TERMINATION = {
     highspy.HighsModelStatus.kOptimal: TerminationCondition.optimal,
     highspy.HighsModelStatus.kModelEmpty: TerminationCondition.optimal,
@@ -132,6 +135,7 @@ def _handoff(
     if options.rel_gap is not None:
         highs.setOptionValue("mip_rel_gap", float(options.rel_gap))
     if options.threads is not None:
+        _use_threads(int(options.threads))
         highs.setOptionValue("threads", int(options.threads))
     starts, index, values = lp.csr()
     lower, upper = lp.bounds()
@@ -158,6 +162,19 @@ def _handoff(
         integrality,
     )
     return None if status == highspy.HighsStatus.kError else highs
+
+
+_scheduler_threads: int | None = None
+
+
+def _use_threads(threads: int) -> None:
+    """HiGHS runs one thread pool per process, sized by the first solve; a solve asking for
+    another size fails ("the scheduler has already been initialized"). Rebuild the pool when the
+    planner asks for a different number (between solves, never during one)."""
+    global _scheduler_threads
+    if _scheduler_threads != threads:
+        highspy.Highs.resetGlobalScheduler(True)
+        _scheduler_threads = threads
 
 
 def _new_highs(tee: bool) -> highspy.Highs:
@@ -210,6 +227,10 @@ def _read(highs: highspy.Highs, is_mip: bool) -> RawSolution:
     if is_mip:
         bound = float(info.mip_dual_bound)
         gap = _gap(objective, bound)
+        if status is SolutionStatus.optimal and (gap is None or gap > OPTIMAL_GAP):
+            # HiGHS stopped because the planner's --rel-gap was reached: converged, but what is
+            # held is a feasible plan within that gap, not a proven optimum
+            status = SolutionStatus.feasible
     else:
         bound, gap = (objective, 0.0) if status is SolutionStatus.optimal else (None, None)
     duals = not is_mip and solution.dual_valid and status is SolutionStatus.optimal

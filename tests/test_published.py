@@ -58,3 +58,13 @@ def test_orlib_published_optimum(name, published):
     assert plan.objective == pytest.approx(published, rel=1e-8)
     assert plan.gap == pytest.approx(0.0, abs=1e-4)
     assert plan.costs["fixed"] + plan.costs["transport"] == pytest.approx(plan.objective, rel=1e-12)
+
+
+def test_a_plan_within_a_loose_gap_is_feasible_not_optimal():
+    """With --rel-gap 0.5 HiGHS stops at the first plan within 50% of its bound (cap124: about
+    4% above the 946051.325 optimum): the plan says 'feasible' and reports bound and gap."""
+    plan = sourcing.solve(ORLIB / "cap124", rel_gap=0.5, threads=1)
+    assert plan.termination_condition.value == "optimal"  # the stopping criterion was met
+    assert plan.solution_status.value == "feasible"  # but the plan is not proven optimal
+    assert 0 < plan.gap <= 0.5
+    assert plan.bound <= 946051.325 + 1e-6 <= plan.objective
