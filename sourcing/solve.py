@@ -52,13 +52,13 @@ class SolverOptions:
 class RawSolution:
     termination: TerminationCondition
     status: SolutionStatus
-    objective: float | None
-    bound: float | None
-    gap: float | None
-    x: np.ndarray | None
-    row_dual: np.ndarray | None
-    col_dual: np.ndarray | None
     is_mip: bool
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    x: np.ndarray | None = None
+    row_dual: np.ndarray | None = None
+    col_dual: np.ndarray | None = None
     times: dict[str, float] = field(default_factory=dict)
     message: str = ""
 
@@ -100,15 +100,9 @@ def solve_lp(
         return RawSolution(
             TerminationCondition.error,
             SolutionStatus.no_solution,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
             lp.is_mip,
-            {"handoff": handed - started},
-            "HiGHS rejected the model (numbers out of its range?)",
+            times={"handoff": handed - started},
+            message="HiGHS rejected the model (numbers out of its range?)",
         )
     highs.run()
     solved = time.perf_counter()
@@ -211,16 +205,7 @@ def _read(highs: highspy.Highs, is_mip: bool) -> RawSolution:
         status = SolutionStatus.no_solution
     if status is SolutionStatus.no_solution:
         return RawSolution(
-            termination,
-            status,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            is_mip,
-            message=highs.modelStatusToString(model_status),
+            termination, status, is_mip, message=highs.modelStatusToString(model_status)
         )
     solution = highs.getSolution()
     objective = float(info.objective_function_value)
@@ -237,13 +222,13 @@ def _read(highs: highspy.Highs, is_mip: bool) -> RawSolution:
     return RawSolution(
         termination,
         status,
-        objective,
-        bound,
-        gap,
-        np.asarray(solution.col_value),
-        np.asarray(solution.row_dual) if duals else None,
-        np.asarray(solution.col_dual) if duals else None,
         is_mip,
+        objective=objective,
+        bound=bound,
+        gap=gap,
+        x=np.asarray(solution.col_value),
+        row_dual=np.asarray(solution.row_dual) if duals else None,
+        col_dual=np.asarray(solution.col_dual) if duals else None,
         message=highs.modelStatusToString(model_status),
     )
 
