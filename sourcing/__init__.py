@@ -7,7 +7,7 @@ diversification rules of trade policy.
     153.675
 """
 
-from sourcing.api import solve, validate
+from sourcing.api import build_pyomo, load, solve, validate
 from sourcing.errors import InputError, Problem, SourcingError
 from sourcing.io import load_instance, load_model
 from sourcing.plan import Plan
@@ -15,6 +15,8 @@ from sourcing.schema import Instance, ModelSpec
 from sourcing.solve import SolutionStatus, TerminationCondition
 
 __all__ = [
+    "build_pyomo",
+    "load",
     "Instance",
     "InputError",
     "ModelSpec",

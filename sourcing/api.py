@@ -32,7 +32,7 @@ def validate(instance: InstanceLike, model: ModelLike = None, strict: bool = Fal
 
     Under ``strict`` the consistency warnings are errors too.
     """
-    loaded, spec = _load(instance, model)
+    loaded, spec = load(instance, model)
     warnings = consistency.check(index_instance(loaded), spec)
     if strict and warnings:
         raise InputError(warnings)
@@ -60,7 +60,7 @@ def solve(
         seconds[phase] = seconds.get(phase, 0.0) + now - clock
         clock = now
 
-    loaded, spec = _load(instance, model)
+    loaded, spec = load(instance, model)
     lap("load")
     data = index_instance(loaded)
     lap("index")
@@ -104,9 +104,10 @@ def solve(
             lap("duals")
         for key, value in extract(data, lp, network, raw, priced).items():
             setattr(plan, key, value)
+        lap("extract")
     elif raw.termination is TerminationCondition.infeasible and explain_infeasible:
         plan.infeasibility = explain.explain(data, lp, network, options)
-    lap("extract")
+        lap("explain")
     seconds["total"] = sum(seconds.values())
     plan.stats = {
         "variables": lp.n_vars,
@@ -121,7 +122,18 @@ def solve(
     return plan
 
 
-def _load(instance: InstanceLike, model: ModelLike) -> tuple[Instance, ModelSpec]:
+def build_pyomo(instance: InstanceLike, model: ModelLike = None) -> Any:
+    """The Pyomo ``ConcreteModel`` of ``instance`` under ``model``: the same formulation as
+    :func:`solve` hands to HiGHS, for extension, LP/MPS export or another solver."""
+    from sourcing.pyomo_model import to_pyomo
+
+    loaded, spec = load(instance, model)
+    lp, _ = build(index_instance(loaded), spec)
+    return to_pyomo(lp)
+
+
+def load(instance: InstanceLike, model: ModelLike = None) -> tuple[Instance, ModelSpec]:
+    """Load and validate an instance and a model, and the model's rules against the instance."""
     loaded = load_instance(instance)
     spec = load_model(model)
     problems = check_rules(spec.rules, loaded)

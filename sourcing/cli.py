@@ -142,17 +142,14 @@ def export(
     model: ModelOpt = None,
 ) -> None:
     """Write the model's LP/MIP as an LP or MPS file, through its Pyomo model."""
-    from sourcing.api import _load
-    from sourcing.build import build
-    from sourcing.index import index_instance
-    from sourcing.pyomo_model import to_pyomo
+    from sourcing.api import build_pyomo
 
     if out.suffix.lower() not in (".lp", ".mps"):
         raise InputError([_problem("out", f"write .lp or .mps, not '{out.suffix}'")])
-    loaded, spec = _load(instance, model)
-    lp, _ = build(index_instance(loaded), spec)
-    to_pyomo(lp).write(str(out), io_options={"symbolic_solver_labels": True})
-    print(f"wrote {out} ({lp.n_vars} variables, {lp.n_rows} constraints)")
+    pyomo_model = build_pyomo(instance, model)
+    pyomo_model.write(str(out), io_options={"symbolic_solver_labels": True})
+    size = f"{pyomo_model.nvariables()} variables, {pyomo_model.nconstraints()} constraints"
+    print(f"wrote {out} ({size})")
 
 
 @app.command()

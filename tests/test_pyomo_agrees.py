@@ -10,9 +10,7 @@ from __future__ import annotations
 import pytest
 
 import sourcing
-from sourcing.build import build
-from sourcing.index import index_instance
-from sourcing.pyomo_model import solve_pyomo, to_pyomo
+from sourcing.pyomo_model import solve_pyomo
 from tests.conftest import DEMO, INSTANCES, MODELS
 
 CASES = [
@@ -27,9 +25,9 @@ def test_pyomo_and_direct_highs_agree(folder, model):
     if not folder.exists():
         pytest.fail(f"bundled instance {folder} is missing")
     plan = sourcing.solve(folder, model)
-    lp, _ = build(index_instance(sourcing.load_instance(folder)), sourcing.load_model(model))
+    pyomo_model = sourcing.build_pyomo(folder, model)
     if plan.termination_condition.value == "infeasible":  # infeasible by design: Pyomo agrees
         with pytest.raises(RuntimeError, match="infeasible"):
-            solve_pyomo(to_pyomo(lp))
+            solve_pyomo(pyomo_model)
         return
-    assert solve_pyomo(to_pyomo(lp)) == pytest.approx(plan.objective, rel=1e-7)
+    assert solve_pyomo(pyomo_model) == pytest.approx(plan.objective, rel=1e-7)
