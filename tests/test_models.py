@@ -71,3 +71,13 @@ def test_cost_and_risk_objective_moves_supply_to_lower_risk():
     assert risk_exposure(risky) < risk_exposure(least)
     assert risky.costs["risk"] > 0
     assert risky.objective == pytest.approx(sum(v for k, v in risky.costs.items() if k != "total"))
+
+
+def test_an_instances_own_rules_apply_after_the_models():
+    """A contract term carried by the data (instance.yaml `rules`) binds like a model rule: the
+    demo with the CRMA cap written into the instance costs what eu-crma costs."""
+    document = sourcing.load_instance(DEMO).model_dump()
+    document["rules"] = [{"rule": "max_country_share", "share": 0.65, "exempt": ["EU"]}]
+    plan = sourcing.solve(document, "least-cost")
+    assert plan.rules == ["max_country_share"]
+    assert plan.objective == pytest.approx(RECORDED["eu-crma"], rel=1e-9)
