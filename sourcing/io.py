@@ -13,14 +13,14 @@ import difflib
 import io
 import json
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
 from sourcing import references
 from sourcing.errors import InputError, Problem
-from sourcing.rules.spec import Rule
+from sourcing.messages import problem_from
 from sourcing.schema import REQUIRED_TABLES, TABLES, Instance, ModelSpec, columns, required_columns
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
@@ -69,7 +69,7 @@ def load_model(source: str | Path | dict[str, Any] | ModelSpec | None = None) ->
     try:
         return ModelSpec.model_validate(document)
     except ValidationError as error:
-        raise InputError([_problem("model", e) for e in error.errors()]) from None
+        raise InputError([problem_from("model", e) for e in error.errors()]) from None
 
 
 def available_models() -> list[str]:
@@ -307,7 +307,7 @@ def _validate(document: dict[str, Any], problems: list[Problem], covered: Covere
     try:
         instance = Instance.model_validate(document)
     except ValidationError as error:
-        found = (_problem(META_TABLE, e) for e in error.errors())
+        found = (problem_from(META_TABLE, e) for e in error.errors())
         problems += [p for p in found if not _is_covered(p, covered)]
         raise InputError(problems) from None
     if problems:
@@ -320,94 +320,6 @@ def _is_covered(problem: Problem, covered: Covered) -> bool:
         (problem.table, None, problem.field) in covered  # a missing column, or an unread table
         or (problem.table, problem.row, None) in covered  # an empty row
     )
-
-
-#: rule type -> its parameter names, to list the allowed keys of a rule
-_RULE_KEYS = {
-    cls.model_fields["rule"].annotation.__args__[0]: list(cls.model_fields)
-    for cls in get_args(get_args(Rule)[0])
-}
-
-#: pydantic error type -> what a planner reads (``{...}`` filled from the error's context)
-_WORDING = {
-    "missing": "a value is required here",
-    "greater_than_equal": "must be at least {ge}",
-    "greater_than": "must be greater than {gt}",
-    "less_than_equal": "must be at most {le}",
-    "less_than": "must be less than {lt}",
-    "finite_number": "must be a finite number",
-    "float_parsing": "must be a number",
-    "float_type": "must be a number",
-    "int_parsing": "must be a whole number",
-    "int_type": "must be a whole number",
-    "int_from_float": "must be a whole number",
-    "bool_parsing": "must be true or false",
-    "string_type": "must be text",
-    "string_too_short": "must not be empty",
-    "list_type": "must be a list",
-    "too_short": "must have at least {min_length} item(s)",
-    "dict_type": "must be a mapping of keys to values",
-    "model_type": "must be a mapping of keys to values",
-    "model_attributes_type": "must be a mapping of keys to values",
-    "extra_forbidden": "unknown key",
-}
-
-
-def _problem(default_table: str, error: Any) -> Problem:
-    """Turn a pydantic error into (table, row, field) and a message a planner reads."""
-    loc = list(error["loc"])
-    kind = error["type"]
-    ctx = error.get("ctx") or {}
-    message = error["msg"]
-    if kind in _WORDING:
-        message = _WORDING[kind].format(
-            **{k: f"{v:g}" if isinstance(v, float) else v for k, v in ctx.items()}
-        )
-    cause = ctx.get("error")
-    if kind == "value_error" and cause is not None:
-        message = str(cause)
-        if getattr(cause, "field", None):
-            loc.append(cause.field)
-    if kind in ("union_tag_invalid", "union_tag_not_found"):
-        key = str(ctx.get("discriminator", "")).strip("'")
-        loc.append(key)
-        message = (
-            f"unknown {key} '{ctx.get('tag')}' (one of: {ctx.get('expected_tags')})"
-            if kind == "union_tag_invalid"
-            else f"'{key}' is required"
-        )
-    elif kind not in ("missing", "value_error", "extra_forbidden") and not isinstance(
-        error.get("input"), (dict, list)
-    ):
-        shown = repr(error["input"])
-        message += f" (got {shown if len(shown) <= 40 else shown[:37] + '...'})"
-
-    if loc and loc[0] in TABLES:
-        if len(loc) >= 2 and isinstance(loc[1], int):
-            field = str(loc[2]) if len(loc) > 2 else None
-            return Problem(str(loc[0]), loc[1] + 1, field, message)
-        if kind == "too_short":
-            message = "has no rows (at least one is required)"
-        elif kind == "list_type":
-            message = "must be a list of rows"
-        return Problem(str(loc[0]), None, None, message)
-    if loc and loc[0] == "rules" and len(loc) >= 2 and isinstance(loc[1], int):
-        rule = loc[2] if len(loc) > 2 and loc[2] in _RULE_KEYS else None
-        rest = loc[3:] if rule else loc[2:]
-        if kind == "extra_forbidden" and rule:
-            message += f" (allowed for {rule}: {', '.join(_RULE_KEYS[rule])})"
-        field = ".".join(str(x) for x in rest) or None
-        return Problem(
-            f"{default_table} rules",
-            loc[1] + 1,
-            field,
-            f"{rule}: {message}" if rule and not message.startswith(rule) else message,
-        )
-    if kind == "extra_forbidden" and len(loc) == 1:
-        allowed = (ModelSpec if default_table == "model" else Instance).model_fields
-        message += f" (allowed: {', '.join(allowed)})"
-    field = ".".join(str(x) for x in loc) or None
-    return Problem(default_table, None, field, message)
 
 
 def dump_instance(instance: Instance) -> dict[str, Any]:
