@@ -320,8 +320,3 @@ def _is_covered(problem: Problem, covered: Covered) -> bool:
         (problem.table, None, problem.field) in covered  # a missing column, or an unread table
         or (problem.table, problem.row, None) in covered  # an empty row
     )
-
-
-def dump_instance(instance: Instance) -> dict[str, Any]:
-    """The instance as one JSON-able document (the service form)."""
-    return instance.model_dump(mode="json", exclude_none=True)

@@ -190,9 +190,3 @@ class LinearProgram:
     @property
     def n_nonzeros(self) -> int:
         return int(sum(len(b.vals) for b in self.constraints.values()))
-
-    def family_of_row(self, row: int) -> ConstraintBlock:
-        for block in self.constraints.values():
-            if block.start <= row < block.start + len(block.index):
-                return block
-        raise IndexError(row)

@@ -26,7 +26,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from sourcing.index import ModelData
 from sourcing.lp import LinearProgram
@@ -151,7 +150,3 @@ def offer_bound(data: ModelData, network: Network) -> np.ndarray:
     reached = network.offer_volume_row >= 0
     most[reached] = data.stage_volumes["max_volume"].to_numpy()[network.offer_volume_row[reached]]
     return np.minimum(data.offers["capacity"].to_numpy(), most)
-
-
-def label(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    return frame[columns].reset_index(drop=True)

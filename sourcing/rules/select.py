@@ -33,8 +33,6 @@ def in_countries(data: ModelData, rule: Selectors) -> np.ndarray:
     return data.offers["country"].isin(chosen).to_numpy()
 
 
-def stage_groups(
-    data: ModelData, network: Network, offers: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def stage_groups(network: Network, offers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Group offers by their stage volume: (unique stage_volumes rows, group number per offer)."""
     return np.unique(network.offer_volume_row[offers], return_inverse=True)

@@ -25,7 +25,7 @@ from sourcing.rules.spec import TopShare
 
 def define(lp: LinearProgram, data: ModelData, network: Network, rule: TopShare, name: str) -> None:
     offers = np.flatnonzero(in_scope(data, network, rule) & in_countries(data, rule))
-    stages, group = stage_groups(data, network, offers)
+    stages, group = stage_groups(network, offers)
     n, m = len(offers), len(stages)
     level = lp.add_variables(f"{name}:level", data.stage_volumes.loc[stages, VOLUME_LABEL])
     excess = lp.add_variables(f"{name}:excess", data.offers.loc[offers, OFFER_LABEL])
