@@ -6,6 +6,7 @@ Exit codes (also in ``sourcing --help``):
     2  invalid input (every problem is listed with its table, row and field)
     3  infeasible (the explanation says what cannot be covered and why)
     4  no solution within the limits (time limit reached before any plan was found)
+    5  sourcing bench: a result differs from the expected one in instances/index.csv
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ from sourcing import render
 from sourcing.errors import InputError, SourcingError
 
 EXIT_OK, EXIT_BUG, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 3, 4
+EXIT_MISMATCH = 5  # sourcing bench: a result differs from its record
 
 app = typer.Typer(
     help="Least-cost sourcing of critical minerals across processing stages, within the "
     "diversification rules of trade policy.\n\n"
     "Exit codes: 0 a plan was found; 2 invalid input; 3 infeasible; 4 no solution within the "
-    "limits; 1 internal error.",
+    "limits; 5 a benchmark result differs from its record; 1 internal error.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -159,6 +161,85 @@ def models() -> None:
 
     for name in available_models():
         print(f"{name:16} {load_model(MODELS_DIR / f'{name}.yaml').description}")
+
+
+@app.command()
+def bench(
+    tier: Annotated[
+        str, typer.Option(help="small (default, seconds each), medium, large, or all.")
+    ] = "small",
+    instances: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--instances", help="Only instances whose name matches this glob (repeatable)."
+        ),
+    ] = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Write one JSON record per run to this file.")
+    ] = None,
+    repeat: Annotated[int, typer.Option(min=1, help="Solve each instance N times.")] = 1,
+    index: Annotated[
+        Path | None,
+        typer.Option(help="The index of expected optima (default instances/index.csv)."),
+    ] = None,
+) -> None:
+    """Solve the benchmark instances of instances/index.csv and check every optimum.
+
+    Exit codes: 0 every result matches its record; 5 a result differs (or failed); 2 a bad
+    index file or option.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from sourcing import bench as benchmark
+
+    if tier not in (*benchmark.TIERS, "all"):
+        raise InputError([_problem("tier", f"'{tier}' is not small, medium, large or all")])
+    entries = benchmark.select(
+        benchmark.read_index(index or benchmark.INDEX), tier, instances or ()
+    )
+    if not entries:
+        raise InputError([_problem("instances", "no benchmark instance matches the selection")])
+    env = benchmark.environment()
+    total = len(entries) * repeat
+    if err.is_terminal:
+        progress = Progress(
+            "{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        )
+        task = progress.add_task("bench", total=total)
+        with progress:
+            runs = benchmark.run_all(
+                entries,
+                repeat,
+                on_start=lambda e, r: progress.update(task, description=f"{e.name} ({e.model})"),
+                on_done=lambda run: progress.advance(task),
+            )
+    else:
+        done = 0
+
+        def report(run) -> None:
+            nonlocal done
+            done += 1
+            verdict = "ok" if run.ok else "MISMATCH"
+            seconds = run.seconds.get("total", 0.0)
+            err.print(
+                f"[{done}/{total}] {run.instance} ({run.model}): {run.termination_condition} "
+                f"{run.objective} {verdict} ({seconds:.2f} s)",
+                markup=False,
+                highlight=False,
+            )
+
+        runs = benchmark.run_all(entries, repeat, on_done=report)
+    print(render.bench_table(runs, color=sys.stdout.isatty()))
+    if json_path is not None:
+        benchmark.write_json(json_path, runs, env)
+    failed = sum(not run.ok for run in runs)
+    print(f"{len(runs) - failed} of {len(runs)} runs match their expected result")
+    raise typer.Exit(EXIT_MISMATCH if failed else EXIT_OK)
 
 
 def _problem(field: str, message: str):

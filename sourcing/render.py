@@ -123,3 +123,44 @@ def _frame(console: Console, title: str, frame: pd.DataFrame, formats: dict[str,
                 cells.append(escape(str(value)))
         table.add_row(*cells)
     console.print(table)
+
+
+def bench_table(runs: list, width: int | None = None, color: bool = False) -> str:
+    """The ``sourcing bench`` table: one row per run, phases in seconds, peak memory in MB."""
+    from sourcing.bench import PHASES
+
+    table = Table(title="sourcing bench", title_justify="left")
+    table.add_column("instance", no_wrap=True)
+    table.add_column("model", no_wrap=True)
+    for column in ("vars", "cons", "status", "objective", "expected"):
+        table.add_column(column, justify="right")
+    table.add_column("rel err", justify="right")
+    for phase in (*PHASES, "total"):
+        table.add_column(f"{phase} s", justify="right")
+    table.add_column("peak MB", justify="right")
+    table.add_column("check")
+    for run in runs:
+        expected = (
+            "infeasible" if run.expected_status == "infeasible" else _number(run.expected_objective)
+        )
+        table.add_row(
+            escape(run.instance + (f" #{run.repeat}" if run.repeat > 1 else "")),
+            escape(run.model_name or run.model),
+            "" if run.variables is None else f"{run.variables:,}",
+            "" if run.constraints is None else f"{run.constraints:,}",
+            run.termination_condition,
+            "" if run.objective is None else _number(run.objective),
+            expected,
+            "" if run.relative_error is None else f"{run.relative_error:.1e}",
+            *(f"{run.seconds[p]:.2f}" if p in run.seconds else "" for p in (*PHASES, "total")),
+            "" if run.peak_memory_mb is None else f"{run.peak_memory_mb:,.0f}",
+            "[green]ok[/]" if run.ok else "[red bold]MISMATCH[/]",
+        )
+    buffer = io.StringIO()
+    system = "auto" if color else None
+    console = Console(file=buffer, width=width or 200, force_terminal=color, color_system=system)
+    console.print(table)
+    for run in runs:
+        if not run.ok:
+            console.print(f"{run.instance} ({run.model}): {run.problem}", markup=False)
+    return buffer.getvalue().rstrip()

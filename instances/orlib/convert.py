@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gzip
 import math
 import sys
 from dataclasses import dataclass
@@ -254,6 +255,14 @@ def write_instance(
     )
 
 
+def _read(source: Path) -> str:
+    """The file's text; a ``.gz`` file (as capa/capb are bundled) is read through gzip."""
+    if source.suffix == ".gz":
+        with gzip.open(source, "rt", encoding="utf-8") as fh:
+            return fh.read()
+    return source.read_text(encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Convert an OR-Library capacitated warehouse location file (cap*, capa, capb) "
@@ -281,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        problem = parse(args.source.read_text(encoding="utf-8"))
+        problem = parse(_read(args.source))
     except (OSError, FormatError) as exc:
         parser.exit(2, f"{parser.prog}: error: {args.source}: {exc}\n")
     if args.capacity is not None:
@@ -292,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.out.exists() and any(args.out.iterdir()) and not args.force:
         parser.error(f"{args.out} exists and is not empty (use --force to overwrite)")
 
-    stem = args.source.stem
+    stem = args.source.name.split(".")[0]  # capb.txt.gz -> capb
     if args.uncapacitated:
         default_name = f"{stem}-uncap"
     elif args.capacity is not None:
