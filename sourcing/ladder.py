@@ -11,7 +11,8 @@ mine and refine every mineral, so the flow variables are
     lp-1m             40        160       1,030,400
     lp-3m             75        200       3,015,000
     mip-10k, mip-100k: the same markets with a fixed cost on every mine contract (one binary per
-    mining offer) and, under the ``resilient`` model, a minimum supplier count (more binaries).
+    mining offer) and, under their ``model.yaml`` (:data:`DIVERSIFIED`), a minimum supplier
+    count (one more binary per offer).
 
 The market is shaped so the rules bind: countries sit at random points of a unit square
 (transport costs 5 + 40 per unit of distance, every pair listed), and in each mineral a few cheap
@@ -59,6 +60,19 @@ RUNGS: dict[str, Rung] = {
 }
 
 
+#: The MIP rungs' model (written as model.yaml beside them): the EU cap plus a minimum number of
+#: supplier countries, each counted only from 5% of its stage (one binary per offer).
+DIVERSIFIED = {
+    "name": "ladder-diversified",
+    "description": "EU 65% cap, and at least 3 supplier countries of 5% each per mineral and stage.",
+    "objective": "least_cost",
+    "rules": [
+        {"rule": "max_country_share", "share": 0.65, "exempt": ["EU"]},
+        {"rule": "min_suppliers", "count": 3, "min_share": 0.05},
+    ],
+}
+
+
 def uniform(stream: int, size: int, seed: int = SEED) -> np.ndarray:
     """``size`` numbers in [0, 1) for ``stream``: splitmix64 of (seed, stream, i), 53 bits each."""
     with np.errstate(over="ignore"):
@@ -93,6 +107,8 @@ def write(name: str, folder: Path) -> Path:
     for table, frame in tables.items():
         frame.to_csv(folder / f"{table}.csv", index=False, float_format="%.2f")
     (folder / "instance.yaml").write_text(yaml.safe_dump(header, sort_keys=False))
+    if RUNGS[name].mip:
+        (folder / "model.yaml").write_text(yaml.safe_dump(DIVERSIFIED, sort_keys=False))
     return folder
 
 
