@@ -111,77 +111,180 @@ def _demand(instance: Instance, periods: list[str]) -> pd.DataFrame:
 
 
 def _lanes(instance: Instance, offers: pd.DataFrame, demand: pd.DataFrame) -> pd.DataFrame:
+    """Every allowed lane, in the order: stage by stage, from-offer by from-offer, then its
+    destinations in their table order; deliveries to sites last.
+
+    Lanes are the one table whose size is a product (offers × offers): it is joined on integer
+    codes, and text columns are taken from small tables, never hashed per lane.
+    """
     key = ["mineral", "period"]
-    src_cols = key + ["offer", "stage", "stage_pos", "country", "price"]
+    offer_group, demand_group = _group_codes(offers[key], demand[key])
+    position = offers["stage_pos"].to_numpy()
     parts = []
     for pos in range(len(instance.stages) - 1):
-        here = offers.loc[offers["stage_pos"] == pos, src_cols]
-        nxt = offers.loc[offers["stage_pos"] == pos + 1, key + ["offer", "country"]]
-        pairs = here.merge(nxt, on=key, suffixes=("", "_to"))
-        pairs = pairs.rename(columns={"offer_to": "to_offer", "country_to": "to_country"})
-        pairs["site"] = None
-        parts.append(pairs)
-    last = offers.loc[offers["stage_pos"] == len(instance.stages) - 1, src_cols]
-    deliveries = last.merge(demand[key + ["site", "country"]], on=key, suffixes=("", "_to"))
-    deliveries = deliveries.rename(columns={"country_to": "to_country"})
-    deliveries["to_offer"] = -1
-    parts.append(deliveries)
-    lanes = pd.concat(parts, ignore_index=True).rename(columns={"country": "from_country"})
-    lanes["to_offer"] = lanes["to_offer"].astype(int)
+        here = np.flatnonzero(position == pos)
+        nxt = np.flatnonzero(position == pos + 1)
+        left, right = _join(offer_group[here], offer_group[nxt])
+        parts.append((here[left], nxt[right], None))
+    last = np.flatnonzero(position == len(instance.stages) - 1)
+    left, right = _join(offer_group[last], demand_group)
+    parts.append((last[left], None, right))
 
-    lanes["transport"] = _lane_transport(instance, lanes)
-    lanes = lanes[lanes["transport"].notna()].reset_index(drop=True)
-    lanes["tariff"] = _lane_tariff(instance, lanes)
-    lanes.insert(0, "lane", np.arange(len(lanes)))
+    from_offer = np.concatenate([p[0] for p in parts])
+    to_offer = np.concatenate([p[1] if p[1] is not None else np.full(len(p[0]), -1) for p in parts])
+    delivered = to_offer < 0
+    demand_row = np.concatenate(
+        [p[2] if p[2] is not None else np.full(len(p[0]), -1) for p in parts]
+    )
+
+    every_place = [offers["country"], demand["country"], pd.Series([DEFAULT_SITE])]
+    places = pd.Index(pd.unique(pd.concat(every_place).astype(object)))
+    place_of_offer = places.get_indexer(offers["country"].astype(object))
+    place_of_demand = places.get_indexer(demand["country"].astype(object))
+    from_place = place_of_offer[from_offer]
+    to_place = np.where(delivered, place_of_demand[demand_row], place_of_offer[to_offer])
+    minerals = pd.Index(pd.unique(offers["mineral"].astype(object)))
+    mineral_code = minerals.get_indexer(offers["mineral"].astype(object))[from_offer]
+
+    codes = _LaneCodes(places, minerals, from_place, to_place, mineral_code)
+    default_site = places.get_loc(DEFAULT_SITE) if not instance.sites else -1
+    transport = _lane_transport(instance, codes, to_place == default_site)
+    allowed = ~np.isnan(transport)
+    if not allowed.all():  # drop closed lanes before any per-lane table is made
+        codes = codes.subset(allowed)
+        from_offer, to_offer, demand_row = (
+            from_offer[allowed],
+            to_offer[allowed],
+            demand_row[allowed],
+        )
+        transport, delivered = transport[allowed], delivered[allowed]
+    price = offers["price"].to_numpy()[from_offer]
+
+    def text(values: pd.Series, rows: np.ndarray) -> pd.api.extensions.ExtensionArray:
+        return pd.array(values, dtype="str").take(rows)  # no per-lane conversion of text
+
+    site = np.full(len(from_offer), None, dtype=object)
+    site[delivered] = demand["site"].to_numpy(dtype=object)[demand_row[delivered]]
+    lanes = pd.DataFrame(
+        {
+            "lane": np.arange(len(from_offer)),
+            "mineral": text(offers["mineral"], from_offer),
+            "period": text(offers["period"], from_offer),
+            "offer": from_offer,
+            "stage": text(offers["stage"], from_offer),
+            "stage_pos": position[from_offer],
+            "from_country": text(places.to_series(), codes.from_place),
+            "price": price,
+            "to_offer": to_offer.astype(int),
+            "to_country": text(places.to_series(), codes.to_place),
+            "site": pd.Series(site, dtype=object),
+            "transport": transport,
+            "tariff": _lane_tariff(instance, codes, price),
+        },
+        copy=False,
+    )
     return lanes
 
 
-def _lane_transport(instance: Instance, lanes: pd.DataFrame) -> pd.Series:
-    """Cost per unit on each lane; NaN where the lane is not allowed."""
-    cost = pd.Series(np.nan, index=lanes.index)
+@dataclass
+class _LaneCodes:
+    """Integer codes of each lane's origin, destination and mineral, for table lookups."""
+
+    places: pd.Index
+    minerals: pd.Index
+    from_place: np.ndarray
+    to_place: np.ndarray
+    mineral: np.ndarray
+
+    def subset(self, keep: np.ndarray) -> _LaneCodes:
+        return _LaneCodes(
+            self.places,
+            self.minerals,
+            self.from_place[keep],
+            self.to_place[keep],
+            self.mineral[keep],
+        )
+
+    def lookup(self, origin, destination, mineral) -> np.ndarray:
+        """For each lane, the row of a (origin, destination[, mineral]) table matching it: the
+        mineral-specific row if there is one, else the general one; -1 where none."""
+        n_places = len(self.places)
+        origin = self.places.get_indexer(pd.Series(origin, dtype=object))
+        destination = self.places.get_indexer(pd.Series(destination, dtype=object))
+        specific = pd.Series(mineral, dtype=object).notna().to_numpy()
+        mineral_code = self.minerals.get_indexer(pd.Series(mineral, dtype=object))
+        # a row naming an unknown place or mineral matches no lane
+        valid = (origin >= 0) & (destination >= 0) & (~specific | (mineral_code >= 0))
+        lane_pair = self.from_place.astype(np.int64) * n_places + self.to_place
+        row_pair = origin.astype(np.int64) * n_places + destination
+        found = np.full(len(self.from_place), -1)
+        for only_specific in (False, True):  # the specific rows overwrite the general ones
+            rows = np.flatnonzero(valid & (specific == only_specific))
+            if not len(rows):
+                continue
+            if only_specific:
+                table_key = (mineral_code[rows] + 1) * n_places * n_places + row_pair[rows]
+                lane_key = (self.mineral.astype(np.int64) + 1) * n_places * n_places + lane_pair
+            else:
+                table_key, lane_key = row_pair[rows], lane_pair
+            hit = pd.Index(table_key).get_indexer(lane_key)
+            found = np.where(hit >= 0, rows[hit], found)
+        return found
+
+
+def _group_codes(left: pd.DataFrame, right: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of the rows of two key tables, equal where the keys are equal."""
+    both = pd.concat([left, right], ignore_index=True).astype(object)
+    codes = both.groupby(list(both.columns), sort=False, dropna=False).ngroup().to_numpy()
+    return codes[: len(left)], codes[len(left) :]
+
+
+def _join(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (i, j) with ``left[i] == right[j]``: i in order, then j in order (an inner
+    join of integer keys, many to many, without hashing)."""
+    order = np.argsort(right, kind="stable")
+    ordered = right[order]
+    start = np.searchsorted(ordered, left, side="left")
+    count = np.searchsorted(ordered, left, side="right") - start
+    i = np.repeat(np.arange(len(left)), count)
+    offset = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    return i, order[np.repeat(start, count) + offset]
+
+
+def _lane_transport(instance: Instance, codes: _LaneCodes, at_door: np.ndarray) -> np.ndarray:
+    """Cost per unit on each lane; NaN where the lane is not allowed. ``at_door``: deliveries
+    to the default site, which takes delivery at the supplier's door."""
+    cost = np.full(len(codes.from_place), np.nan)
     if instance.transport:
-        table = pd.DataFrame.from_records(instance.transport)
-        if "mineral" not in table:
-            table["mineral"] = None
-        table["mineral"] = table["mineral"].astype(object)  # merged with the lanes' text key
-        for specific in (True, False):  # mineral-specific rows take precedence
-            rows = table[table["mineral"].notna() == specific]
-            on = ["from", "to"] + (["mineral"] if specific else [])
-            rows = rows[on + ["cost"]].rename(columns={"from": "from_country", "to": "to_country"})
-            left = lanes[[{"from": "from_country", "to": "to_country"}.get(c, c) for c in on]]
-            found = left.merge(rows, how="left", on=list(left.columns))["cost"]
-            found.index = lanes.index
-            cost = cost.fillna(found)
-    domestic = lanes["from_country"] == lanes["to_country"]
-    if not instance.sites:  # the default site takes delivery at the supplier's door
-        domestic |= lanes["to_country"] == DEFAULT_SITE
-    cost = cost.where(cost.notna() | ~domestic, 0.0)
+        table = instance.transport
+        row = codes.lookup(
+            [r["from"] for r in table], [r["to"] for r in table], [r.get("mineral") for r in table]
+        )
+        listed = row >= 0
+        cost[listed] = np.array([r["cost"] for r in table], dtype=float)[row[listed]]
+    domestic = codes.from_place == codes.to_place
+    cost[np.isnan(cost) & (domestic | at_door)] = 0.0
     if instance.transport_default is not None:
-        cost = cost.fillna(instance.transport_default)
+        cost[np.isnan(cost)] = instance.transport_default
     return cost
 
 
-def _lane_tariff(instance: Instance, lanes: pd.DataFrame) -> np.ndarray:
+def _lane_tariff(instance: Instance, codes: _LaneCodes, price: np.ndarray) -> np.ndarray:
     """Tariff per unit: ``rate`` × price of the stage moved + ``per_unit``, when listed."""
-    tariff = np.zeros(len(lanes))
+    tariff = np.zeros(len(price))
     if not instance.tariffs:
         return tariff
-    table = pd.DataFrame.from_records(instance.tariffs)
-    for column in ("mineral", "rate", "per_unit"):
-        if column not in table:
-            table[column] = None
-    table["mineral"] = table["mineral"].astype(object)  # merged with the lanes' text key
-    table = table.rename(columns={"origin": "from_country", "destination": "to_country"})
-    table[["rate", "per_unit"]] = table[["rate", "per_unit"]].astype(float).fillna(0.0)
-    found = pd.DataFrame({"rate": np.nan, "per_unit": np.nan}, index=lanes.index)
-    for specific in (True, False):
-        rows = table[table["mineral"].notna() == specific]
-        on = ["from_country", "to_country"] + (["mineral"] if specific else [])
-        hit = lanes[on].merge(rows[on + ["rate", "per_unit"]], how="left", on=on)
-        hit.index = lanes.index
-        found = found.fillna(hit[["rate", "per_unit"]])
-    found = found.fillna(0.0)
-    return (found["rate"] * lanes["price"] + found["per_unit"]).to_numpy()
+    table = instance.tariffs
+    row = codes.lookup(
+        [r["origin"] for r in table],
+        [r["destination"] for r in table],
+        [r.get("mineral") for r in table],
+    )
+    rate = np.array([r.get("rate") or 0.0 for r in table], dtype=float)
+    per_unit = np.array([r.get("per_unit") or 0.0 for r in table], dtype=float)
+    listed = row >= 0
+    tariff[listed] = rate[row[listed]] * price[listed] + per_unit[row[listed]]
+    return tariff
 
 
 def _stage_volumes(instance: Instance, offers: pd.DataFrame, demand: pd.DataFrame) -> pd.DataFrame:
