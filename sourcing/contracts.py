@@ -12,6 +12,13 @@ U_l is the most lane l can carry: the site's demand for a delivery lane, or U_to
 processing offer. The lane rows are the strong (disaggregated) linking of facility location:
 they make the LP relaxation tight, where one big-M per offer would leave it loose.
 
+Where the demand of a mineral and period is hard, each stage must supply exactly its required
+volume R_mts (demand carried back through the yields), so enough contracts must be signed to hold
+it (a knapsack over the binaries alone, from which the solver derives cover cuts such as
+"at least 7 of these suppliers", which the LP relaxation does not see):
+
+    contract_cover[mts]    Σ_{o∈C_mts} U_o w_o ≥ R_mts − Σ_{o∈O_mts∖C} U_o   (when > 0)
+
 Cost: fixed Σ f_o w_o.
 """
 
@@ -21,7 +28,7 @@ import numpy as np
 
 from sourcing.index import ModelData
 from sourcing.lp import LinearProgram
-from sourcing.network import LANE_LABEL, OFFER_LABEL, Network, offer_bound
+from sourcing.network import LANE_LABEL, OFFER_LABEL, VOLUME_LABEL, Network, offer_bound
 
 
 def define_contracts(lp: LinearProgram, data: ModelData, network: Network) -> None:
@@ -73,6 +80,46 @@ def define_contracts(lp: LinearProgram, data: ModelData, network: Network) -> No
             vals=np.concatenate([np.ones(m), -lane_bound[lane_ids]]),
             upper=0.0,
         )
+    _cover(lp, data, network, chosen, contract, bound)
+
+
+def _cover(
+    lp: LinearProgram,
+    data: ModelData,
+    network: Network,
+    chosen: np.ndarray,
+    contract: np.ndarray,
+    bound: np.ndarray,
+) -> None:
+    volumes, demand = data.stage_volumes, data.demand
+    soft_rows = demand[demand["penalty"].notna()]
+    soft = set(zip(soft_rows["mineral"], soft_rows["period"], strict=True))
+    hard = np.array(
+        [key not in soft for key in zip(volumes["mineral"], volumes["period"], strict=True)]
+    )
+    required = np.where(hard, volumes["max_volume"].to_numpy(), 0.0)
+    volume_row = network.offer_volume_row
+    free = volume_row >= 0
+    free[chosen] = False  # offers without a contract hold up to their bound whatever happens
+    uncovered = required - np.bincount(
+        volume_row[free], weights=bound[free], minlength=len(volumes)
+    )
+    contract_row = volume_row[chosen]
+    signed = np.bincount(contract_row[contract_row >= 0], minlength=len(volumes)) > 0
+    needed = np.flatnonzero(signed & (uncovered > 1e-9 * np.maximum(required, 1.0)))
+    if not len(needed):
+        return
+    renumber = np.full(len(volumes) + 1, -1)  # index -1 (unreached) lands on the extra -1
+    renumber[needed] = np.arange(len(needed))
+    member = renumber[contract_row] >= 0
+    lp.add_constraints(
+        "contract_cover",
+        volumes.loc[needed, VOLUME_LABEL],
+        rows=renumber[contract_row[member]],
+        cols=contract[member],
+        vals=bound[chosen][member],
+        lower=uncovered[needed],
+    )
 
 
 def _lane_bound(data: ModelData, bound: np.ndarray) -> np.ndarray:

@@ -57,7 +57,17 @@ def check_instance(instance: Instance) -> list[Problem]:
                 "instance 'periods': " + ", ".join(instance.periods or []),
             )
 
-    for i, r in enumerate(instance.supply, 1):
+    supply_names = [("mineral", minerals), ("stage", stages), ("country", countries)]
+    clean_supply = (
+        _all_known(instance.supply, supply_names)
+        and _periods_fine(instance.supply, periods)
+        and not any(
+            r["min_quantity"] > r.get("capacity", float("inf"))
+            for r in instance.supply
+            if "min_quantity" in r
+        )
+    )
+    for i, r in enumerate([] if clean_supply else instance.supply, 1):
         known("supply", i, "mineral", r["mineral"], minerals, "mineral")
         known("supply", i, "stage", r["stage"], stages, "stage", in_stages)
         known("supply", i, "country", r["country"], countries, "country")
@@ -77,7 +87,9 @@ def check_instance(instance: Instance) -> list[Problem]:
     _duplicates(instance.yields, "yields", ("mineral", "stage"), problems)
 
     places = countries | {DEFAULT_SITE} if not sites else countries
-    for i, r in enumerate(instance.transport, 1):
+    transport_names = [("from", countries), ("to", places), ("mineral", minerals)]
+    clean_transport = _all_known(instance.transport, transport_names)
+    for i, r in enumerate([] if clean_transport else instance.transport, 1):
         known("transport", i, "from", r["from"], countries, "country")
         known("transport", i, "to", r["to"], places, "country")
         known("transport", i, "mineral", r.get("mineral"), minerals, "mineral")
@@ -95,7 +107,12 @@ def check_instance(instance: Instance) -> list[Problem]:
         known("sites", i, "country", r["country"], countries, "country")
 
     demand_sites = sites or {DEFAULT_SITE}
-    for i, r in enumerate(instance.demand, 1):
+    clean_demand = (
+        _all_known(instance.demand, [("mineral", minerals)])
+        and {r.get("site", DEFAULT_SITE) for r in instance.demand} <= demand_sites
+        and _periods_fine(instance.demand, periods)
+    )
+    for i, r in enumerate([] if clean_demand else instance.demand, 1):
         known("demand", i, "mineral", r["mineral"], minerals, "mineral")
         known(
             "demand",
@@ -150,6 +167,17 @@ def check_rules(
                         )
                     )
     return problems
+
+
+def _all_known(rows: list[Any], fields: list[tuple[str, set[str]]]) -> bool:
+    """Whether every name in these fields is known: the fast path that lets a large, clean
+    table skip the row-by-row checks (which run, and report in row order, otherwise)."""
+    return all({r.get(f) for r in rows} - {None} <= names for f, names in fields)
+
+
+def _periods_fine(rows: list[Any], periods: set[str]) -> bool:
+    named = {r["period"] for r in rows if "period" in r}
+    return not named or (bool(periods) and named <= periods)
 
 
 def _unique_ids(
