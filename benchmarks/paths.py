@@ -6,9 +6,12 @@
 Paths (all solve the ladder rung under the EU 65% cap, exempting EU members, with HiGHS):
     engine  ``sourcing.solve`` end to end: load and validate the CSV folder, index, check, build,
             hand off, solve, extract the plan (DataFrames, shares, duals). What a planner pays.
-    floor   a few lines of numpy written here, building the same matrix from the generator's
-            in-memory tables and passing it straight to highspy, then reading the solution
-            back: the physical limit (issue 4 measures the engine against it).
+    floor   HiGHS alone: the engine's own matrix (saved as numpy arrays beforehand) read from
+            disk, passed straight to highspy, solved, the solution read back: the physical
+            limit, which issue 4 measures the engine against.
+    numpy   a few lines of numpy written here that build the same LP from the generator's
+            in-memory tables, with no engine code: the cost of a hand-written model, and an
+            independent check of the engine's formulation (the objectives must agree).
     pyomo   ``sourcing.build_pyomo`` (the same blocks as a Pyomo model) solved through Pyomo's
             appsi HiGHS interface: the extension path.
     linopy  the same formulation in linopy (if installed: ``pip install -e ".[bench]"``),
@@ -35,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PATHS = ("engine", "floor", "pyomo", "linopy")
+PATHS = ("engine", "floor", "numpy", "pyomo", "linopy")
 CAP = 0.65
 
 
@@ -46,7 +49,97 @@ def _peak_mb() -> float:
 # ---------------------------------------------------------------------------------------------
 # the floor: numpy CSR straight into highspy
 # ---------------------------------------------------------------------------------------------
+def matrix_file(rung: str) -> Path:
+    return ROOT / "instances" / "ladder" / rung / "matrix.npz"  # no engine import in the floor
+
+
+def write_matrix(rung: str) -> Path:
+    """The engine's LP of the rung as numpy arrays in one file: the floor's input (written once,
+    outside every timed run)."""
+    import numpy as np
+
+    from sourcing.api import load
+    from sourcing.build import build
+    from sourcing.index import index_instance
+    from sourcing.ladder import ensure
+
+    path = matrix_file(rung)
+    if path.exists():
+        return path
+    instance, model = load(ensure(rung), "eu-crma")
+    lp, _ = build(index_instance(instance), model)
+    starts, index, values = lp.csr()
+    lower, upper = lp.bounds()
+    row_lower, row_upper = lp.row_bounds()
+    np.savez(
+        path,
+        cost=lp.cost_vector(),
+        lower=lower,
+        upper=upper,
+        row_lower=row_lower,
+        row_upper=row_upper,
+        starts=starts.astype(np.int32),
+        index=index.astype(np.int32),
+        values=values,
+    )
+    return path
+
+
 def run_floor(rung: str) -> dict:
+    """HiGHS alone: the engine's own matrix, read from a numpy file, passed straight to highspy,
+    solved, and the solution read back. Nothing of the engine runs in this process."""
+    import highspy
+    import numpy as np
+
+    path = matrix_file(rung)
+    start = time.perf_counter()
+    with np.load(path) as arrays:
+        m = {name: arrays[name] for name in arrays.files}
+    n_cols, n_rows = len(m["cost"]), len(m["row_lower"])
+    read = time.perf_counter()
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.passModel(
+        n_cols,
+        n_rows,
+        len(m["values"]),
+        int(highspy.MatrixFormat.kRowwise),
+        int(highspy.ObjSense.kMinimize),
+        0.0,
+        m["cost"],
+        m["lower"],
+        m["upper"],
+        m["row_lower"],
+        m["row_upper"],
+        m["starts"][:-1],
+        m["index"],
+        m["values"],
+        np.zeros(n_cols, dtype=np.int32),  # an LP still needs a full-length integrality array
+    )
+    handoff = time.perf_counter()
+    highs.run()
+    solved = time.perf_counter()
+    solution = highs.getSolution()
+    x, duals = np.asarray(solution.col_value), np.asarray(solution.row_dual)
+    objective = highs.getInfo().objective_function_value
+    done = time.perf_counter()
+    assert len(x) == n_cols and len(duals) == n_rows
+    return {
+        "status": highs.modelStatusToString(highs.getModelStatus()),
+        "objective": objective,
+        "variables": n_cols,
+        "constraints": n_rows,
+        "seconds": {
+            "build": read - start,
+            "handoff": handoff - read,
+            "solve": solved - handoff,
+            "extract": done - solved,
+            "total": done - start,
+        },
+    }
+
+
+def run_numpy(rung: str) -> dict:
     """Build the rung's LP with numpy (the engine's formulation, variable for variable) and solve.
 
     Variables: supply q_o (mine and refinery offers), flow x_l (mine→refinery, refinery→plant),
@@ -343,7 +436,13 @@ def run_linopy(rung: str) -> dict:
     }
 
 
-RUNNERS = {"engine": run_engine, "floor": run_floor, "pyomo": run_pyomo, "linopy": run_linopy}
+RUNNERS = {
+    "engine": run_engine,
+    "floor": run_floor,
+    "numpy": run_numpy,
+    "pyomo": run_pyomo,
+    "linopy": run_linopy,
+}
 
 
 def one(path: str, rung: str) -> dict:
@@ -355,7 +454,7 @@ def one(path: str, rung: str) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rung", default="lp-100k")
-    parser.add_argument("--paths", default="engine,floor,pyomo,linopy")
+    parser.add_argument("--paths", default="engine,floor,numpy,pyomo,linopy")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", type=Path, help="write every run here")
     parser.add_argument("--one", choices=PATHS, help=argparse.SUPPRESS)  # a child's single run
@@ -367,6 +466,7 @@ def main(argv: list[str] | None = None) -> int:
     from sourcing.ladder import ensure
 
     ensure(args.rung)  # written once, outside the timed runs
+    write_matrix(args.rung)
     paths = [p for p in args.paths.split(",") if p]
     runs: list[dict] = []
     for r in range(args.repeat):
