@@ -134,9 +134,19 @@ class LinearProgram:
         c = np.zeros(self.n_vars)
         for component, parts in self.costs.items():
             if components is None or component in components:
-                for cols, coefs in parts:
-                    np.add.at(c, cols, coefs)
+                for cols, coefs in parts:  # bincount adds repeated columns, like np.add.at, fast
+                    weights = np.broadcast_to(np.asarray(coefs, dtype=float), np.shape(cols))
+                    c += np.bincount(cols, weights=weights, minlength=self.n_vars)
         return c
+
+    def component_cost(self, component: str, x: np.ndarray) -> float:
+        """The cost of one component (purchase, transport, ...) at the solution ``x``."""
+        return float(
+            sum(
+                np.dot(np.broadcast_to(coefs, np.shape(cols)), x[cols])
+                for cols, coefs in self.costs.get(component, [])
+            )
+        )
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         blocks = list(self.variables.values())

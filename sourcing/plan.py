@@ -100,7 +100,7 @@ def extract(
     """The solution part of a plan (fields of :class:`Plan`)."""
     x = raw.x
     assert x is not None
-    costs = {c: float(lp.cost_vector((c,)) @ x) for c in COST_COMPONENTS}
+    costs = {c: lp.component_cost(c, x) for c in COST_COMPONENTS}
     costs["total"] = float(sum(costs.values()))
     out: dict[str, Any] = {
         "costs": costs,
@@ -170,9 +170,7 @@ def _shares(data: ModelData, network: Network, x: np.ndarray) -> tuple[pd.DataFr
     frame = frame[frame["quantity"] > 0].copy()
     frame["share"] = frame["quantity"] / frame["stage_volume"]
     frame["value"] = frame["quantity"] * frame["price"]
-    frame["hhi"] = frame.groupby(key)["share"].transform(
-        lambda s: float((100 * s) ** 2 @ np.ones(len(s)))
-    )
+    frame["hhi"] = ((100 * frame["share"]) ** 2).groupby([frame[k] for k in key]).transform("sum")
     frame = frame.sort_values(
         ["mineral", "period", "stage_pos", "share"], ascending=[True, True, True, False]
     )
@@ -193,10 +191,11 @@ def _shares(data: ModelData, network: Network, x: np.ndarray) -> tuple[pd.DataFr
 def _shortfall(data: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
     demand = data.demand
     block = lp.constraints["demand"]
-    delivered = np.zeros(len(demand))
     flow = lp.variables["flow"]
     is_flow = (block.cols >= flow.start) & (block.cols < flow.start + len(flow.index))
-    np.add.at(delivered, block.rows[is_flow] - block.start, x[block.cols[is_flow]])
+    delivered = np.bincount(
+        block.rows[is_flow] - block.start, weights=x[block.cols[is_flow]], minlength=len(demand)
+    )
     frame = demand[["mineral", "period", "site", "quantity", "penalty"]].rename(
         columns={"quantity": "demand"}
     )

@@ -188,9 +188,11 @@ def _unique_ids(
 
 
 def _duplicates(rows: list[Any], table: str, key: tuple[str, ...], problems: list[Problem]) -> None:
+    keys = [tuple(map(r.get, key)) for r in rows]
+    if len(set(keys)) == len(keys):  # the usual case, checked in one pass
+        return
     first: dict[tuple[Any, ...], int] = {}
-    for i, r in enumerate(rows, 1):
-        k = tuple(r.get(c) for c in key)
+    for i, k in enumerate(keys, 1):
         if k in first:
             shown = ", ".join(f"{c}={v}" for c, v in zip(key, k, strict=True) if v is not None)
             problems.append(Problem(table, i, key[0], f"duplicate of row {first[k]} ({shown})"))
