@@ -1,0 +1,340 @@
+"""The HTTP service: thin routes over :func:`sourcing.load` and the job queue.
+
+    POST /v1/solve          solve now (bounded by the server's time limit) and return the plan
+    POST /v1/jobs           queue a solve: 202 and the job
+    GET  /v1/jobs           the caller's jobs, newest first
+    GET  /v1/jobs/{id}      one job: status, progress, timings
+    GET  /v1/jobs/{id}/plan its plan, once it succeeded
+    DELETE /v1/jobs/{id}    cancel it (a running job's solver process is killed)
+    POST /v1/validate       check an instance and a model without solving
+    GET  /v1/models         the bundled models
+    GET  /v1/health         no token needed
+
+A request's instance and model are loaded and checked here (invalid input: 422 naming table,
+row and field; too large: 413 naming the limit) before anything is queued; the solve itself runs
+in a solver process (:mod:`sourcing.service.jobs`), whose plan is stored and served byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from contextlib import asynccontextmanager
+from importlib.metadata import version
+from typing import Annotated, Any
+
+from fastapi import FastAPI, HTTPException, Query, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from sqlalchemy.engine import make_url
+
+from sourcing.api import load, validate
+from sourcing.errors import InputError, Problem, SourcingError
+from sourcing.io import MODELS_DIR, available_models, load_model
+from sourcing.scenarios import apply_scenarios, available_scenarios
+from sourcing.schema import ModelSpec
+from sourcing.service.auth import Caller
+from sourcing.service.db import (
+    CANCELLED,
+    FAILED,
+    JOB,
+    QUEUED,
+    RUNNING,
+    SOLVE,
+    SUCCEEDED,
+    JobRecord,
+    Store,
+    now,
+)
+from sourcing.service.errors import documented, install_handlers
+from sourcing.service.jobs import DEADLINE_FACTOR, DEADLINE_SLACK, Supervisor
+from sourcing.service.limits import (
+    RequestSizeLimit,
+    check_size,
+    check_time_limit,
+)
+from sourcing.service.schemas import (
+    HealthOut,
+    JobOut,
+    JobsOut,
+    PlanOut,
+    SolveIn,
+    SolveOptions,
+    Status,
+    ValidateIn,
+    ValidateOut,
+    job_out,
+)
+from sourcing.service.settings import Settings
+from sourcing.service.worker import model_source, scenario_source
+
+log = logging.getLogger("sourcing.service")
+
+JSON = "application/json"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The application, with its database opened and its tokens read (errors raise here, before
+    the server listens); the supervisor starts and stops with the application."""
+    token_digests = settings.token_digests()
+    try:
+        store = Store(settings.database_url)
+    except Exception as error:  # noqa: BLE001 - a bad URL, a missing driver, no server
+        shown = make_url(settings.database_url).render_as_string(hide_password=True)
+        raise SourcingError(f"cannot open the database {shown}: {error}") from None
+    supervisor = Supervisor(store, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        supervisor.start()
+        log.info(
+            "sourcing service: %d worker(s), database %s",
+            settings.workers,
+            store.engine.url.render_as_string(hide_password=True),
+        )
+        yield
+        supervisor.stop()
+
+    app = FastAPI(
+        title="sourcing",
+        version=version("sourcing"),
+        description="Least-cost sourcing of critical minerals across processing stages, within "
+        "the diversification rules of trade policy. The plan is the one `sourcing solve "
+        "--format json` prints for the same instance and model.",
+        lifespan=lifespan,
+    )
+    app.state.token_digests = token_digests
+    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
+    install_handlers(app)
+
+    @app.get("/v1/health", response_model=HealthOut, responses=documented(503))
+    def health() -> Any:
+        """Whether the server and its database answer (no token needed)."""
+        try:
+            store.ping()
+            queued = store.count(QUEUED)
+        except Exception as error:  # noqa: BLE001 - report, do not crash
+            raise HTTPException(503, f"database unavailable: {type(error).__name__}") from None
+        return {
+            "status": "ok",
+            "version": app.version,
+            "database": store.engine.dialect.name,
+            "workers": {"limit": settings.workers, "busy": supervisor.busy},
+            "queued": queued,
+        }
+
+    @app.get("/v1/models", response_model=list[ModelSpec], responses=documented(401))
+    def models(_: Caller) -> Any:
+        """The bundled models, by the name to give as `model`."""
+        return [load_model(MODELS_DIR / f"{name}.yaml") for name in available_models()]
+
+    @app.post("/v1/validate", response_model=ValidateOut, responses=documented(400, 401, 413, 422))
+    def validate_instance(body: ValidateIn, _: Caller) -> Any:
+        """Check an instance and a model without solving; consistency warnings are listed
+        (errors under `strict`)."""
+        loaded, spec, model = _load(body.instance, body.model)
+        offers, lanes = check_size(loaded, settings.max_offers, settings.max_lanes)
+        warnings = validate(loaded, spec, strict=body.strict)
+        return {"valid": True, "warnings": warnings, "offers": offers, "lanes": lanes}
+
+    @app.post(
+        "/v1/solve",
+        response_model=PlanOut,
+        responses={
+            200: {"headers": {"Content-Location": {"schema": {"type": "string"}}}},
+            **documented(400, 401, 409, 413, 422, 429, 503),
+        },
+    )
+    async def solve(body: SolveIn, owner: Caller) -> Any:
+        """Solve now and return the plan, within the server's time limit for this endpoint (an
+        infeasible instance gets a plan too: its termination says so and its `infeasibility`
+        explains why). The solve is kept as a job of kind `solve`."""
+        hint = "; submit a job (POST /v1/jobs) for longer solves"
+        limit = check_time_limit(
+            body.options.time_limit, settings.solve_time_limit, "solve_time_limit", hint
+        )
+        job = await run_in_threadpool(_submit, body, owner, SOLVE, limit)
+        supervisor.wake()
+        if not await supervisor.wait(job.id, DEADLINE_FACTOR * limit + DEADLINE_SLACK):
+            await run_in_threadpool(_withdraw, job.id)
+            raise HTTPException(
+                503,
+                "the solve did not finish in time (all workers busy?): retry, or submit a job",
+                headers={"Retry-After": str(settings.retry_after)},
+            )
+        return await run_in_threadpool(_outcome, job.id)
+
+    @app.post(
+        "/v1/jobs",
+        response_model=JobOut,
+        status_code=status.HTTP_202_ACCEPTED,
+        responses={
+            202: {"headers": {"Location": {"schema": {"type": "string"}}}},
+            **documented(400, 401, 413, 422, 429),
+        },
+    )
+    def submit(body: SolveIn, owner: Caller, response: Response) -> Any:
+        """Queue a solve; poll `GET /v1/jobs/{id}` and fetch `GET /v1/jobs/{id}/plan`."""
+        limit = check_time_limit(body.options.time_limit, settings.max_time_limit, "max_time_limit")
+        job = _submit(body, owner, JOB, limit)
+        supervisor.wake()
+        response.headers["Location"] = f"/v1/jobs/{job.id}"
+        return job_out(job)
+
+    @app.get("/v1/jobs", response_model=JobsOut, responses=documented(401, 422))
+    def jobs(
+        owner: Caller,
+        status: Annotated[Status | None, Query(description="Only jobs in this status.")] = None,
+        limit: Annotated[int, Query(ge=1, le=1000, description="At most this many.")] = 100,
+    ) -> Any:
+        """The caller's jobs, newest first."""
+        return {"jobs": [job_out(job) for job in store.list(owner, status, limit)]}
+
+    @app.get("/v1/jobs/{job_id}", response_model=JobOut, responses=documented(401, 404))
+    def job(job_id: str, owner: Caller) -> Any:
+        """A job's status, progress and timings."""
+        return job_out(_own(store, job_id, owner))
+
+    @app.get("/v1/jobs/{job_id}/plan", response_model=PlanOut, responses=documented(401, 404, 409))
+    def job_plan(job_id: str, owner: Caller) -> Any:
+        """The job's plan (409 until it succeeded)."""
+        found = _own(store, job_id, owner)
+        if found.status != SUCCEEDED:
+            raise HTTPException(409, f"the job has no plan: it is {found.status}")
+        return _plan_response(store, found)
+
+    @app.delete("/v1/jobs/{job_id}", response_model=JobOut, responses=documented(401, 404, 409))
+    def cancel(job_id: str, owner: Caller) -> Any:
+        """Cancel a queued or running job; a running job's solver process is stopped first."""
+        found = _own(store, job_id, owner)
+        if found.status == QUEUED and store.move(
+            job_id, QUEUED, status=CANCELLED, finished_at=now()
+        ):
+            log.info("job %s cancelled while queued", job_id)
+        found = _own(store, job_id, owner)
+        if found.status == RUNNING:
+            supervisor.cancel(job_id)
+        found = _own(store, job_id, owner)
+        if found.status != CANCELLED:
+            raise HTTPException(409, f"the job already {found.status}: nothing to cancel")
+        return job_out(found)
+
+    def _withdraw(job_id: str) -> None:
+        if not store.move(job_id, QUEUED, status=CANCELLED, finished_at=now()):
+            supervisor.cancel(job_id)
+
+    def _outcome(job_id: str) -> Response:
+        """A finished synchronous solve as an answer: its plan, or why there is none."""
+        done = store.get(job_id)
+        assert done is not None
+        if done.status == SUCCEEDED:
+            return _plan_response(store, done)
+        if done.status == FAILED:
+            error = json.loads(done.error or "{}")
+            if error.get("problems"):
+                body = {"detail": error["message"], "problems": error["problems"]}
+                return JSONResponse(body, status_code=422)
+            raise HTTPException(500, error.get("message", "the solve failed"))
+        raise HTTPException(409, f"the solve was {done.status}")
+
+    def _submit(body: SolveIn, owner: str, kind: str, time_limit: float) -> JobRecord:
+        loaded, spec, model = _load(body.instance, body.model)
+        scenario = _scenarios(body.scenario)
+        loaded, _ = apply_scenarios(loaded, scenario_source(scenario))  # limits count the result
+        check_size(loaded, settings.max_offers, settings.max_lanes)
+        if store.count(QUEUED) >= settings.max_queue:
+            raise HTTPException(
+                429,
+                f"the queue is full ({settings.max_queue} jobs waiting, SOURCING_MAX_QUEUE)",
+                headers={"Retry-After": str(settings.retry_after)},
+            )
+        options = SolveOptions(
+            time_limit=time_limit, rel_gap=body.options.rel_gap, strict=body.options.strict
+        ).model_dump()
+        request = {
+            "instance": body.instance,
+            "model": model,
+            "scenario": scenario,
+            "options": options,
+        }
+        job = JobRecord(
+            id=uuid.uuid4().hex,
+            owner=owner,
+            kind=kind,
+            status=QUEUED,
+            instance=loaded.name[:200],
+            model=spec.name[:200],
+            options=json.dumps(options),
+            attempts=0,
+            created_at=now(),
+        )
+        try:
+            return store.add(job, request)
+        except ValueError:  # NaN or Infinity in a field the engine keeps as text
+            raise InputError(
+                [Problem("request", None, None, "numbers must be finite: NaN is not JSON")]
+            ) from None
+
+    return app
+
+
+def _load(instance: Any, model: Any) -> tuple[Any, ModelSpec, Any]:
+    """Load and check as the command line does; a model name must be a bundled model's."""
+    if not isinstance(instance, dict):
+        raise InputError([Problem("instance", None, None, "must be a mapping of keys to values")])
+    if isinstance(model, str) and model not in available_models():
+        bundled = ", ".join(available_models())
+        raise InputError([Problem("model", None, None, f"no bundled model '{model}' ({bundled})")])
+    if model is not None and not isinstance(model, (str, dict)):
+        raise InputError([Problem("model", None, None, "must be a name or a model document")])
+    loaded, spec = load(instance, model_source(model))
+    return loaded, spec, model
+
+
+def _scenarios(scenario: Any) -> list[Any]:
+    """The request's scenarios as a list; a name must be a bundled scenario's (the server never
+    reads a path a caller names)."""
+    chosen = [] if scenario is None else scenario if isinstance(scenario, list) else [scenario]
+    bundled = available_scenarios()
+    for number, item in enumerate(chosen, 1):
+        if isinstance(item, str) and item not in bundled:
+            message = f"no bundled scenario '{item}' ({', '.join(bundled)})"
+            raise InputError([Problem("scenario", number, None, message)])
+        if not isinstance(item, (str, dict)):
+            message = "must be a bundled scenario's name or a scenario document"
+            raise InputError([Problem("scenario", number, None, message)])
+    return chosen
+
+
+def _own(store: Store, job_id: str, owner: str) -> JobRecord:
+    """The caller's job; another caller's is as absent as one that never existed."""
+    found = store.get(job_id, owner)
+    if found is None:
+        raise HTTPException(404, "no such job")
+    return found
+
+
+def _plan_response(store: Store, job: JobRecord) -> Response:
+    plan = store.plan(job.id)
+    if plan is None:  # pragma: no cover - a succeeded job always has its plan
+        raise HTTPException(500, "the job's plan is missing")
+    return Response(plan, media_type=JSON, headers={"Content-Location": f"/v1/jobs/{job.id}/plan"})
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int | None = None,
+    db: str | None = None,
+    data_dir: Any = None,
+) -> None:
+    """Run the service under uvicorn until interrupted."""
+    import uvicorn
+
+    from sourcing.service.settings import load_settings
+
+    settings = load_settings(workers=workers, db=db, data_dir=data_dir)
+    app = create_app(settings)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    uvicorn.run(app, host=host, port=port, timeout_graceful_shutdown=5, log_level="info")

@@ -1,0 +1,225 @@
+"""Jobs and plans in a real database, through SQLAlchemy: SQLite by default, PostgreSQL by URL.
+
+Two tables: ``jobs`` (who asked, what, its state, progress and timings; the request itself is
+kept so a job can be run again after a restart) and ``plans`` (the plan's JSON, exactly as
+``sourcing solve --format json`` prints it). A job moves
+
+    queued ─▶ running ─▶ succeeded | failed        queued | running ─▶ cancelled
+
+and every move is one conditional ``UPDATE ... WHERE status = <from>``, so two actors (the
+supervisor finishing a job, a caller cancelling it) can never both win.
+
+The owner of a job is the SHA-256 of the caller's token (hex), never the token.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    case,
+    create_engine,
+    event,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, deferred, mapped_column
+
+QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = (
+    "queued",
+    "running",
+    "succeeded",
+    "failed",
+    "cancelled",
+)
+STATUSES = (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED)
+FINISHED = (SUCCEEDED, FAILED, CANCELLED)
+#: ``kind`` of a job: submitted to the queue, or a synchronous ``POST /v1/solve``
+JOB, SOLVE = "job", "solve"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class JobRecord(Base):
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    instance: Mapped[str] = mapped_column(String(200))
+    model: Mapped[str] = mapped_column(String(200))
+    #: {"instance": ..., "model": ..., "options": ...} as JSON, the options with their effective
+    #: time limit: what the worker runs
+    request: Mapped[str] = deferred(mapped_column(Text))
+    options: Mapped[str] = mapped_column(Text)
+    phase: Mapped[str | None] = mapped_column(String(32), default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    termination_condition: Mapped[str | None] = mapped_column(String(32), default=None)
+    solution_status: Mapped[str | None] = mapped_column(String(32), default=None)
+    objective: Mapped[float | None] = mapped_column(Float, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class PlanRecord(Base):
+    __tablename__ = "plans"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), primary_key=True)
+    plan: Mapped[str] = mapped_column(Text)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes: they were written in UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+def connect(url: str) -> Engine:
+    """An engine for ``url``; a SQLite file is created under its folder, in WAL mode (readers
+    never wait for the writer) with a busy timeout instead of 'database is locked'."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(connection: Any, _record: Any) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return engine
+
+
+class Store:
+    """Every read and write of jobs and plans; each method is one short transaction."""
+
+    def __init__(self, url: str):
+        self.engine = connect(url)
+        Base.metadata.create_all(self.engine)
+
+    def ping(self) -> bool:
+        with self.engine.connect() as connection:
+            return connection.execute(text("SELECT 1")).scalar() == 1
+
+    def add(self, job: JobRecord, request: dict[str, Any]) -> JobRecord:
+        job.request = json.dumps(request, allow_nan=False)
+        with Session(self.engine, expire_on_commit=False) as session:
+            session.add(job)
+            session.commit()
+        return job
+
+    def get(self, job_id: str, owner: str | None = None) -> JobRecord | None:
+        query = select(JobRecord).where(JobRecord.id == job_id)
+        if owner is not None:
+            query = query.where(JobRecord.owner == owner)
+        with Session(self.engine, expire_on_commit=False) as session:
+            return session.scalars(query).first()
+
+    def list(self, owner: str, status: str | None, limit: int) -> list[JobRecord]:
+        query = select(JobRecord).where(JobRecord.owner == owner)
+        if status is not None:
+            query = query.where(JobRecord.status == status)
+        query = query.order_by(JobRecord.created_at.desc(), JobRecord.id).limit(limit)
+        with Session(self.engine, expire_on_commit=False) as session:
+            return list(session.scalars(query))
+
+    def count(self, status: str) -> int:
+        query = select(func.count()).select_from(JobRecord).where(JobRecord.status == status)
+        with Session(self.engine) as session:
+            return int(session.scalar(query) or 0)
+
+    def plan(self, job_id: str) -> str | None:
+        with Session(self.engine) as session:
+            return session.scalar(select(PlanRecord.plan).where(PlanRecord.job_id == job_id))
+
+    def claim_next(self) -> tuple[str, str, float] | None:
+        """Mark the next queued job running and return (id, request JSON, time limit): a
+        synchronous solve first (a caller is waiting on it), then the oldest."""
+        order = (case((JobRecord.kind == SOLVE, 0), else_=1), JobRecord.created_at, JobRecord.id)
+        with Session(self.engine) as session:
+            while True:
+                found = session.execute(
+                    select(JobRecord.id, JobRecord.request, JobRecord.options)
+                    .where(JobRecord.status == QUEUED)
+                    .order_by(*order)
+                    .limit(1)
+                ).first()
+                if found is None:
+                    return None
+                claimed = session.execute(
+                    update(JobRecord)
+                    .where(JobRecord.id == found.id, JobRecord.status == QUEUED)
+                    .values(
+                        status=RUNNING,
+                        started_at=now(),
+                        phase=None,
+                        attempts=JobRecord.attempts + 1,
+                    )
+                )
+                session.commit()
+                if claimed.rowcount == 1:
+                    return found.id, found.request, json.loads(found.options)["time_limit"]
+
+    def move(self, job_id: str, start: str | tuple[str, ...], **values: Any) -> bool:
+        """Set ``values`` on the job if its status is (one of) ``start``; True if it was."""
+        starts = (start,) if isinstance(start, str) else start
+        with Session(self.engine) as session:
+            done = session.execute(
+                update(JobRecord)
+                .where(JobRecord.id == job_id, JobRecord.status.in_(starts))
+                .values(**values)
+            )
+            session.commit()
+            return done.rowcount == 1
+
+    def finish(self, job_id: str, status: str, plan: str | None = None, **values: Any) -> bool:
+        """A running job's outcome, and its plan, in one transaction."""
+        with Session(self.engine) as session:
+            done = session.execute(
+                update(JobRecord)
+                .where(JobRecord.id == job_id, JobRecord.status == RUNNING)
+                .values(status=status, finished_at=now(), phase=None, **values)
+            )
+            if done.rowcount == 1 and plan is not None:
+                session.add(PlanRecord(job_id=job_id, plan=plan))
+            session.commit()
+            return done.rowcount == 1
+
+    def ids(self, status: str, kind: str | None = None) -> list[tuple[str, str, int]]:
+        """(id, kind, attempts) of the jobs in ``status``."""
+        query = select(JobRecord.id, JobRecord.kind, JobRecord.attempts).where(
+            JobRecord.status == status
+        )
+        if kind is not None:
+            query = query.where(JobRecord.kind == kind)
+        with Session(self.engine) as session:
+            return [(r.id, r.kind, r.attempts) for r in session.execute(query)]

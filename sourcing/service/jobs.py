@@ -1,0 +1,312 @@
+"""The supervisor: runs queued jobs in solver processes, at most ``workers`` at once.
+
+A thread in the server process loops:
+
+    claim the next queued job in the database ─▶ start its solver process (one per job, forked
+    from a fork server that preloaded the engine) ─▶ record each phase it reports ─▶ record its
+    plan or its failure ─▶ claim the next
+
+A cancelled job's process is killed (``SIGKILL``: HiGHS has no say), and so is a process that
+runs far past its time limit (``DEADLINE_FACTOR`` × the limit + ``DEADLINE_SLACK`` s: loading,
+the solve, the MIP's pricing re-solve and an infeasibility explanation each take time). A process
+that dies on its own (out of memory, a crash in the solver) fails its job; the server lives on.
+
+On start, jobs the database still holds as running were cut off by a stopped server: each is
+re-queued, or failed with the reason once it has been started ``max_attempts`` times. A
+synchronous solve is failed instead: the caller that waited on it is gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+import logging
+import multiprocessing
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from multiprocessing import forkserver
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from sourcing.service import worker
+from sourcing.service.db import (
+    CANCELLED,
+    FAILED,
+    FINISHED,
+    QUEUED,
+    RUNNING,
+    SOLVE,
+    SUCCEEDED,
+    Store,
+    now,
+)
+from sourcing.service.settings import Settings
+
+log = logging.getLogger("sourcing.service")
+
+DEADLINE_FACTOR = 3.0
+DEADLINE_SLACK = 30.0
+
+
+@dataclass
+class Running:
+    job_id: str
+    process: BaseProcess
+    results: Connection
+    lifeline: Connection  # the write end: the process exits when it closes
+    deadline: float  # time.monotonic() past which the process is killed
+    stopped: bool = False  # killed on purpose (cancelled, or past its deadline)
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class Supervisor:
+    def __init__(self, store: Store, settings: Settings):
+        self.store = store
+        self.workers = settings.workers
+        self.max_attempts = settings.max_attempts
+        self._context = multiprocessing.get_context("forkserver")
+        self._running: dict[str, Running] = {}
+        self._lock = threading.Lock()
+        self._waiters: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Future]]] = {}
+        self._stopping = threading.Event()
+        self._wake_r, self._wake_w = os.pipe()
+        for fd in (self._wake_r, self._wake_w):
+            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
+        self._thread = threading.Thread(target=self._loop, name="sourcing-supervisor", daemon=True)
+
+    # -- life cycle -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.recover()
+        self._context.set_forkserver_preload(["sourcing.service.worker"])
+        forkserver.ensure_running()  # import the engine once, now, not on the first job
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the loop and the running solves; their jobs go back to the queue."""
+        self._stopping.set()
+        self.wake()
+        self._thread.join(timeout=10)
+        with self._lock:
+            entries = list(self._running.values())
+            self._running.clear()
+        for entry in entries:
+            entry.process.kill()
+            entry.process.join(timeout=5)
+            job = self.store.get(entry.job_id)
+            if job is not None and job.kind == SOLVE:
+                self._fail(entry.job_id, RUNNING, "the server stopped during this solve")
+            else:
+                self.store.move(
+                    entry.job_id,
+                    RUNNING,
+                    status=QUEUED,
+                    phase=None,
+                    started_at=None,
+                    attempts=max(0, (job.attempts if job else 1) - 1),
+                    note="re-queued: the server was stopped while it ran",
+                )
+            entry.done.set()
+
+    def recover(self) -> None:
+        """Account for the jobs a stopped server left running (and its unserved solves)."""
+        for job_id, kind, attempts in self.store.ids(RUNNING):
+            if kind == SOLVE:
+                self._fail(job_id, RUNNING, "the server stopped during this solve; solve again")
+            elif attempts >= self.max_attempts:
+                message = (
+                    f"the server stopped while this job ran, {attempts} times: not started again"
+                )
+                self._fail(job_id, RUNNING, message)
+            else:
+                note = f"re-queued: the server stopped while it ran (start {attempts})"
+                self.store.move(
+                    job_id, RUNNING, status=QUEUED, phase=None, started_at=None, note=note
+                )
+                log.warning("job %s %s", job_id, note)
+        for job_id, _kind, _ in self.store.ids(QUEUED, kind=SOLVE):
+            self._fail(job_id, QUEUED, "the server stopped before this solve ran; solve again")
+
+    def wake(self) -> None:
+        """Look at the queue now (a job was submitted)."""
+        try:
+            os.write(self._wake_w, b"!")
+        except (BlockingIOError, OSError):
+            pass  # already awake, or stopping
+
+    @property
+    def busy(self) -> int:
+        return len(self._running)
+
+    # -- what the routes ask --------------------------------------------------------------------
+
+    def cancel(self, job_id: str, timeout: float = 10.0) -> bool:
+        """Kill a running job's process and mark it cancelled; False if it is not running here.
+        Returns once the process is gone."""
+        with self._lock:
+            entry = self._running.get(job_id)
+            if entry is None or entry.stopped:
+                return False
+            entry.stopped = True
+            entry.process.kill()
+            cancelled = self.store.move(
+                job_id, RUNNING, status=CANCELLED, finished_at=now(), phase=None
+            )
+        entry.done.wait(timeout)
+        self._notify(job_id)
+        if cancelled:
+            log.info("job %s cancelled (solver process %s stopped)", job_id, entry.process.pid)
+        return cancelled
+
+    async def wait(self, job_id: str, timeout: float) -> bool:
+        """Wait until the job is finished; False if ``timeout`` seconds passed first."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future = loop.create_future()
+        with self._lock:
+            self._waiters.setdefault(job_id, []).append((loop, future))
+        try:
+            job = self.store.get(job_id)
+            if job is None or job.status in FINISHED:
+                return True
+            await asyncio.wait_for(future, timeout)
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            with self._lock:
+                waiting = self._waiters.get(job_id, [])
+                if (loop, future) in waiting:
+                    waiting.remove((loop, future))
+                if not waiting:
+                    self._waiters.pop(job_id, None)
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._dispatch()
+                with self._lock:
+                    pipes: list[Any] = [e.results for e in self._running.values()]
+                for ready in wait([*pipes, self._wake_r], timeout=1.0):
+                    if ready == self._wake_r:
+                        self._drain_wake()
+                    else:
+                        self._receive(ready)
+                self._enforce_deadlines()
+            except Exception:  # noqa: BLE001 - a database hiccup must not stop the supervisor
+                log.exception("supervisor: retrying in 1 s")
+                time.sleep(1.0)
+
+    def _drain_wake(self) -> None:
+        try:
+            while os.read(self._wake_r, 4096):
+                pass
+        except BlockingIOError:
+            pass
+
+    def _dispatch(self) -> None:
+        while not self._stopping.is_set():
+            with self._lock:
+                if len(self._running) >= self.workers:
+                    return
+                claimed = self.store.claim_next()
+                if claimed is None:
+                    return
+                self._start(*claimed)
+
+    def _start(self, job_id: str, request: str, time_limit: float) -> None:
+        results_r, results_w = self._context.Pipe(duplex=False)
+        lifeline_r, lifeline_w = self._context.Pipe(duplex=False)
+        process = self._context.Process(
+            target=worker.run,
+            args=(request, results_w, lifeline_r),
+            name=f"sourcing-job-{job_id}",
+            daemon=True,
+        )
+        try:
+            process.start()
+        except Exception as error:  # noqa: BLE001 - e.g. out of processes: fail this job only
+            for end in (results_r, results_w, lifeline_r, lifeline_w):
+                end.close()
+            self._fail(job_id, RUNNING, f"could not start a solver process: {error}")
+            return
+        results_w.close()
+        lifeline_r.close()
+        deadline = time.monotonic() + DEADLINE_FACTOR * time_limit + DEADLINE_SLACK
+        self._running[job_id] = Running(job_id, process, results_r, lifeline_w, deadline)
+        log.info("job %s started (solver process %s)", job_id, process.pid)
+
+    def _receive(self, pipe: Any) -> None:
+        entry = next((e for e in list(self._running.values()) if e.results is pipe), None)
+        if entry is None:
+            return
+        try:
+            message = pipe.recv()
+        except (EOFError, OSError):  # the process is gone
+            self._release(entry)
+            if not entry.stopped:
+                code = entry.process.exitcode
+                self._fail(
+                    entry.job_id,
+                    RUNNING,
+                    f"the solver process stopped unexpectedly (exit code {code})",
+                )
+            return
+        kind = message[0]
+        if kind == "phase":
+            self.store.move(entry.job_id, RUNNING, phase=message[1])
+        elif kind == "plan":
+            _, plan, summary = message
+            if self.store.finish(entry.job_id, SUCCEEDED, plan=plan, **summary):
+                log.info("job %s succeeded: %s", entry.job_id, summary["termination_condition"])
+            self._release(entry)
+            self._notify(entry.job_id)
+        elif kind == "failed":
+            if self.store.finish(entry.job_id, FAILED, error=json.dumps(message[1])):
+                log.info("job %s failed: %s", entry.job_id, message[1]["message"])
+            self._release(entry)
+            self._notify(entry.job_id)
+
+    def _release(self, entry: Running) -> None:
+        """Forget a finished process: reap it, close its pipes, free its worker slot."""
+        entry.process.join(timeout=5)
+        if entry.process.is_alive():
+            entry.process.kill()
+            entry.process.join(timeout=5)
+        entry.results.close()
+        entry.lifeline.close()
+        with self._lock:
+            self._running.pop(entry.job_id, None)
+        entry.done.set()
+
+    def _enforce_deadlines(self) -> None:
+        moment = time.monotonic()
+        for entry in list(self._running.values()):
+            if entry.stopped or moment < entry.deadline:
+                continue
+            with self._lock:
+                entry.stopped = True
+                entry.process.kill()
+            self._fail(entry.job_id, RUNNING, "stopped: it ran far past its time limit")
+
+    def _fail(self, job_id: str, start: str, message: str) -> None:
+        error = json.dumps({"message": message, "problems": []})
+        if self.store.move(job_id, start, status=FAILED, finished_at=now(), error=error):
+            log.warning("job %s failed: %s", job_id, message)
+        self._notify(job_id)
+
+    def _notify(self, job_id: str) -> None:
+        with self._lock:
+            waiting = self._waiters.pop(job_id, [])
+        for loop, future in waiting:
+            loop.call_soon_threadsafe(_resolve, future)
+
+
+def _resolve(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(None)

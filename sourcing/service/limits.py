@@ -1,0 +1,172 @@
+"""The server's limits, each answered with the limit's name and the variable that sets it.
+
+* ``max_request_bytes``: a larger body is refused (413) before it is parsed.
+* ``max_offers`` and ``max_lanes``: counted on the loaded instance before anything is indexed
+  (413). Lanes are the *candidate* lanes, the rows the engine's index builds before it drops
+  pairs without transport: for each mineral and period, offers at stage s × offers at stage s+1,
+  plus last-stage offers × demand rows. That count bounds the engine's memory and the model's
+  size, and needs no indexing to know.
+* ``max_time_limit`` (jobs) and ``solve_time_limit`` (``POST /v1/solve``): a larger
+  ``options.time_limit`` is refused (422).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sourcing.schema import Instance
+from sourcing.service.settings import ENV_PREFIX
+
+
+class LimitExceeded(Exception):
+    def __init__(self, status: int, name: str, limit: float, actual: float | None, detail: str):
+        super().__init__(detail)
+        self.status, self.name, self.limit, self.actual, self.detail = (
+            status,
+            name,
+            limit,
+            actual,
+            detail,
+        )
+
+    def body(self) -> dict[str, Any]:
+        setting = ENV_PREFIX + self.name.upper()
+        return {
+            "detail": f"{self.detail} ({setting})",
+            "problems": [],
+            "limit": {
+                "name": self.name,
+                "setting": setting,
+                "limit": self.limit,
+                "actual": self.actual,
+            },
+        }
+
+
+def instance_size(instance: Instance) -> tuple[int, int]:
+    """(offers, candidate lanes) of a loaded instance, as :mod:`sourcing.index` would build."""
+    periods = list(instance.periods) if instance.periods else [""]
+    offers: Counter[tuple[str, str, str]] = Counter()
+    for row in instance.supply:
+        for period in [row["period"]] if row.get("period") else periods:
+            offers[(row["mineral"], period, row["stage"])] += 1
+    demand: Counter[tuple[str, str]] = Counter()
+    for row in instance.demand:
+        for period in [row["period"]] if row.get("period") else periods:
+            demand[(row["mineral"], period)] += 1
+    stages = list(instance.stages)
+    lanes = 0
+    for (mineral, period, stage), count in offers.items():
+        position = stages.index(stage)
+        if position + 1 < len(stages):
+            lanes += count * offers[(mineral, period, stages[position + 1])]
+        else:
+            lanes += count * demand[(mineral, period)]
+    return sum(offers.values()), lanes
+
+
+def check_size(instance: Instance, max_offers: int, max_lanes: int) -> tuple[int, int]:
+    offers, lanes = instance_size(instance)
+    if offers > max_offers:
+        raise LimitExceeded(
+            413,
+            "max_offers",
+            max_offers,
+            offers,
+            f"the instance has {offers:,} offers; this server takes at most {max_offers:,}",
+        )
+    if lanes > max_lanes:
+        raise LimitExceeded(
+            413,
+            "max_lanes",
+            max_lanes,
+            lanes,
+            f"the instance has {lanes:,} candidate lanes (offers at consecutive stages of one "
+            f"mineral and period, and last-stage offers to demand); this server takes at most "
+            f"{max_lanes:,}",
+        )
+    return offers, lanes
+
+
+def check_time_limit(requested: float | None, limit: float, name: str, hint: str = "") -> float:
+    """The time limit to run with: ``requested`` if within ``limit``, else refused (422)."""
+    if requested is None:
+        return limit
+    if requested > limit:
+        raise LimitExceeded(
+            422,
+            name,
+            limit,
+            requested,
+            f"options.time_limit {requested:g} s exceeds this server's limit of {limit:g} s{hint}",
+        )
+    return requested
+
+
+class RequestSizeLimit:
+    """ASGI middleware: refuse a request body over ``max_bytes`` with 413, before the app
+    reads it (by its Content-Length, or by counting a chunked body as it arrives)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(send, int(declared))
+            return
+        body: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._refuse(send, None)
+                return
+            body.append(chunk)
+            more = message.get("more_body", False)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(body), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, send: Send, actual: int | None) -> None:
+        error = LimitExceeded(
+            413,
+            "max_request_bytes",
+            self.max_bytes,
+            actual,
+            f"the request body is larger than this server's limit of {self.max_bytes:,} bytes",
+        )
+        content = json.dumps(error.body()).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(content)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": content})

@@ -1,0 +1,97 @@
+"""What runs in a solver process: one job, start to finish, through :func:`sourcing.solve`.
+
+The web process never solves. The supervisor (:mod:`sourcing.service.jobs`) starts one process
+per job from a fork server that has already imported the engine (pandas, numpy, highspy), so a
+job starts in milliseconds, and stops a job by killing its process. The process talks back over
+a pipe:
+
+    ("phase", "solve")                       each engine phase as it starts (the job's progress)
+    ("plan", plan_json, summary)             the plan, exactly as ``sourcing solve --format json``
+    ("failed", {"message", "problems"})      invalid input (problems by table, row, field) or a bug
+
+It also holds the read end of a *lifeline* pipe whose write end only the server holds: if the
+server dies (even by ``kill -9``) the pipe reads end-of-file and the process exits at once, so
+no orphaned solve keeps burning a core; the job is re-queued when the server starts again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import traceback
+from multiprocessing.connection import Connection
+from typing import Any
+
+from sourcing.api import solve
+from sourcing.errors import InputError
+from sourcing.io import MODELS_DIR
+from sourcing.scenarios import SCENARIOS_DIR
+
+#: exit status of a solver process whose server went away
+ORPHANED = 70
+
+
+def run(request_json: str, results: Connection, lifeline: Connection) -> None:
+    """Solve the request (``{"instance", "model", "options"}``) and send the outcome."""
+    # Ctrl-C in a terminal reaches the whole process group: the server decides what becomes of
+    # the job (it re-queues it), so the solver process ignores it and waits to be stopped
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_server, args=(lifeline,), daemon=True).start()
+    request = json.loads(request_json)
+    options = request["options"]
+    try:
+        plan = solve(
+            request["instance"],
+            model_source(request.get("model")),
+            scenario=scenario_source(request.get("scenario")),
+            time_limit=options["time_limit"],
+            rel_gap=options.get("rel_gap"),
+            strict=options.get("strict", False),
+            progress=lambda phase: results.send(("phase", phase)),
+        )
+    except InputError as error:
+        results.send(("failed", {"message": "invalid input", "problems": problems(error)}))
+        return
+    except Exception as error:  # noqa: BLE001 - reported on the job, the server lives on
+        traceback.print_exc()
+        message = f"internal error: {type(error).__name__}: {error}"
+        results.send(("failed", {"message": message, "problems": []}))
+        return
+    summary = {
+        "termination_condition": plan.termination_condition.value,
+        "solution_status": plan.solution_status.value,
+        "objective": plan.objective,
+    }
+    results.send(("plan", plan.to_json(indent=None), summary))
+
+
+def model_source(model: str | dict[str, Any] | None) -> Any:
+    """A bundled model by name is read from ``models/`` only, never from a path a caller names
+    (the service checked the name is bundled)."""
+    if isinstance(model, str):
+        return MODELS_DIR / f"{model}.yaml"
+    return model
+
+
+def scenario_source(scenarios: list[Any] | None) -> list[Any] | None:
+    """Bundled scenarios by name are read from ``scenarios/`` only (the service checked them)."""
+    if not scenarios:
+        return None
+    return [SCENARIOS_DIR / f"{s}.yaml" if isinstance(s, str) else s for s in scenarios]
+
+
+def problems(error: InputError) -> list[dict[str, Any]]:
+    return [
+        {"table": p.table, "row": p.row, "field": p.field, "message": p.message}
+        for p in error.problems
+    ]
+
+
+def _exit_with_server(lifeline: Connection) -> None:
+    try:
+        lifeline.recv_bytes()
+    except (EOFError, OSError):
+        pass
+    os._exit(ORPHANED)
