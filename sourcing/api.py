@@ -8,6 +8,7 @@ Each phase is timed into ``Plan.stats["seconds"]``.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from sourcing.index import index_instance
 from sourcing.io import load_instance, load_model
 from sourcing.plan import Plan, extract
 from sourcing.references import check_rules
+from sourcing.scenarios import ScenariosLike, apply_scenarios
 from sourcing.schema import Instance, ModelSpec
 from sourcing.solve import SolutionStatus, SolverOptions, TerminationCondition, solve_lp
 
@@ -27,13 +29,19 @@ InstanceLike = str | Path | dict[str, Any] | Instance
 ModelLike = str | Path | dict[str, Any] | ModelSpec | None
 
 
-def validate(instance: InstanceLike, model: ModelLike = None, strict: bool = False) -> list[str]:
+def validate(
+    instance: InstanceLike,
+    model: ModelLike = None,
+    strict: bool = False,
+    scenario: ScenariosLike = None,
+) -> list[str]:
     """Load and check; raise :class:`InputError` on errors; return the warnings.
 
-    Under ``strict`` the consistency warnings are errors too.
+    Under ``strict`` the consistency warnings are errors too. ``scenario``: as for :func:`solve`.
     """
     loaded, spec = load(instance, model)
-    warnings = consistency.check(index_instance(loaded), spec)
+    loaded, changed = apply_scenarios(loaded, scenario)
+    warnings = changed + consistency.check(index_instance(loaded), spec)
     if strict and warnings:
         raise InputError(warnings)
     return [str(w) for w in warnings]
@@ -49,8 +57,18 @@ def solve(
     tee: bool = False,
     strict: bool = False,
     explain_infeasible: bool = True,
+    progress: Callable[[str], None] | None = None,
+    scenario: ScenariosLike = None,
 ) -> Plan:
-    """The least-cost plan for ``instance`` under ``model`` (a name, a path or a ModelSpec)."""
+    """The least-cost plan for ``instance`` under ``model`` (a name, a path or a ModelSpec).
+
+    ``progress`` is called with the name of each phase as it starts (``load``, ``index``,
+    ``check``, ``build``, ``solve``, then ``duals``, ``extract`` or ``explain``).
+
+    ``scenario``: a scenario (a name under ``scenarios/``, a path, a mapping or a
+    :class:`~sourcing.scenarios.Scenario`) or a list of them, applied in order to the data
+    before it is indexed; their warnings (names the instance lacks) join the plan's warnings.
+    """
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -60,18 +78,28 @@ def solve(
         seconds[phase] = seconds.get(phase, 0.0) + now - clock
         clock = now
 
+    def starting(phase: str) -> None:
+        if progress is not None:
+            progress(phase)
+
+    starting("load")
     loaded, spec = load(instance, model)
+    loaded, changed = apply_scenarios(loaded, scenario)
     lap("load")
+    starting("index")
     data = index_instance(loaded)
     lap("index")
-    warnings = consistency.check(data, spec)
+    starting("check")
+    warnings = changed + consistency.check(data, spec)
     if strict and warnings:
         raise InputError(warnings)
     lap("check")
+    starting("build")
     lp, network = build(data, spec)
     lap("build")
+    starting("solve")
     options = SolverOptions(time_limit=time_limit, rel_gap=rel_gap, threads=threads, tee=tee)
-    raw = solve_lp(lp, options)
+    raw = solve_lp(lp, options, start=True)  # a MIP starts from a rounded LP plan
     seconds["handoff"] = raw.times.get("handoff", 0.0)
     seconds["solve"] = raw.times.get("solve", 0.0) + raw.times.get("read", 0.0)
     clock = time.perf_counter()
@@ -97,15 +125,18 @@ def solve(
     if raw.status is not SolutionStatus.no_solution:
         priced = raw
         if raw.is_mip:
+            starting("duals")
             integer = np.flatnonzero(lp.integrality())
             priced = solve_lp(
                 lp, options, relax_integrality=True, fix=(integer, np.round(raw.x[integer]))
             )
             lap("duals")
+        starting("extract")
         for key, value in extract(data, lp, network, raw, priced).items():
             setattr(plan, key, value)
         lap("extract")
     elif raw.termination is TerminationCondition.infeasible and explain_infeasible:
+        starting("explain")
         plan.infeasibility = explain.explain(data, lp, network, options)
         lap("explain")
     seconds["total"] = sum(seconds.values())

@@ -44,14 +44,26 @@ class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
+    xlsx = "xlsx"
 
 
 InstanceArg = Annotated[
-    Path, typer.Argument(help="Instance folder (instance.yaml + CSVs) or a JSON/YAML file.")
+    Path,
+    typer.Argument(
+        help="Instance folder (instance.yaml + CSVs), a JSON/YAML file or an .xlsx workbook."
+    ),
 ]
 ModelOpt = Annotated[
     str | None,
     typer.Option("--model", "-m", help="Model name (under models/) or path; default least-cost."),
+]
+ScenarioOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--scenario",
+        "-s",
+        help="Scenario name (under scenarios/) or path; repeat to apply several in order.",
+    ),
 ]
 
 
@@ -65,13 +77,20 @@ def solve(
     ] = None,
     threads: Annotated[int | None, typer.Option(help="Solver threads.")] = None,
     format: Annotated[
-        Format | None, typer.Option("--format", "-f", help="table (default), json or csv.")
+        Format | None, typer.Option("--format", "-f", help="table (default), json, csv or xlsx.")
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Write here instead of stdout (csv: a folder of tables).")
+        Path | None,
+        typer.Option(
+            help="Write here instead of stdout (csv: a folder of tables; .xlsx: a workbook)."
+        ),
     ] = None,
     log: Annotated[bool, typer.Option("--log", help="Show the solver log (on stderr).")] = False,
     strict: Annotated[bool, typer.Option(help="Treat consistency warnings as errors.")] = False,
+    scenario: ScenarioOpt = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Also write the plan's HTML report to this file.")
+    ] = None,
 ) -> None:
     """Solve INSTANCE under a model and print the plan.
 
@@ -81,6 +100,8 @@ def solve(
     from sourcing.api import solve as solve_plan
 
     chosen = format or _format_from(out)
+    if chosen is Format.xlsx or report is not None:  # both show the input the plan answers
+        instance, model = loaded = _load_for_output(instance, model, chosen, out)
     if log:  # the solver writes its log to fd 1; keep stdout clean for the plan
         stdout_copy = os.dup(1)
         os.dup2(2, 1)
@@ -93,6 +114,7 @@ def solve(
             threads=threads,
             tee=log,
             strict=strict,
+            scenario=scenario,
         )
     finally:
         if log:
@@ -103,9 +125,13 @@ def solve(
         _write(out, plan.to_json())
     elif chosen is Format.csv:
         _write_csv(out, plan)
+    elif chosen is Format.xlsx:
+        _write_workbook(out, plan, loaded, scenario)
     else:
         text = render.table_text(plan, color=out is None and sys.stdout.isatty())
         _write(out, text)
+    if report is not None:
+        _write_report(report, plan, loaded, scenario)
     raise typer.Exit(_exit_code(plan))
 
 
@@ -114,11 +140,12 @@ def validate(
     instance: InstanceArg,
     model: ModelOpt = None,
     strict: Annotated[bool, typer.Option(help="Treat consistency warnings as errors.")] = False,
+    scenario: ScenarioOpt = None,
 ) -> None:
     """Check INSTANCE (and a model) without solving: errors exit 2, warnings are listed."""
     from sourcing.api import validate as check
 
-    warnings = check(instance, model, strict=strict)
+    warnings = check(instance, model, strict=strict, scenario=scenario)
     for warning in warnings:
         err.print(f"warning: {warning}", markup=False, highlight=False)
     print(f"{instance}: valid" + (f", {len(warnings)} warning(s)" if warnings else ""))
@@ -126,12 +153,13 @@ def validate(
 
 @app.command()
 def schema(
-    what: Annotated[str, typer.Argument(help="instance or model")] = "instance",
+    what: Annotated[str, typer.Argument(help="instance, model or scenario")] = "instance",
 ) -> None:
-    """Print the JSON Schema of an instance document (or of a model file)."""
+    """Print the JSON Schema of an instance document (or of a model or scenario file)."""
+    from sourcing.scenarios import Scenario
     from sourcing.schema import Instance, ModelSpec
 
-    chosen = {"instance": Instance, "model": ModelSpec}.get(what)
+    chosen = {"instance": Instance, "model": ModelSpec, "scenario": Scenario}.get(what)
     if chosen is None:
         raise InputError([])  # pragma: no cover - typer shows usage first
     print(json.dumps(chosen.model_json_schema(), indent=2))
@@ -242,6 +270,286 @@ def bench(
     raise typer.Exit(EXIT_MISMATCH if failed else EXIT_OK)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Solves running at once, each in its own process (default 2)."),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(help="Database URL (default: SQLite file sourcing.db in --data-dir)."),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Folder of the SQLite database (default ~/.local/share/sourcing)."),
+    ] = None,
+) -> None:
+    """Start the HTTP service (OpenAPI at /openapi.json, docs at /docs).
+
+    Needs API tokens in SOURCING_API_TOKENS (comma-separated) or SOURCING_API_TOKENS_FILE;
+    limits are read from SOURCING_* variables (see the README's Service section).
+    """
+    from sourcing.service.app import serve as run_service
+
+    run_service(host=host, port=port, workers=workers, db=db, data_dir=data_dir)
+
+
+@app.command()
+def scenarios() -> None:
+    """List the scenario library (scenarios/): dated measures to apply with --scenario."""
+    from sourcing.scenarios import SCENARIOS_DIR, available_scenarios, load_scenario
+
+    for name in available_scenarios():
+        scenario = load_scenario(SCENARIOS_DIR / f"{name}.yaml")
+        when = f"{scenario.date}  " if scenario.date else ""
+        print(f"{name:26} {when}{' '.join(scenario.description.split())[:100]}")
+
+
+AnalysisFormat = Annotated[
+    Format, typer.Option("--format", "-f", help="table (default), json or csv.")
+]
+AnalysisOut = Annotated[Path | None, typer.Option(help="Write here instead of stdout.")]
+TimeLimitOpt = Annotated[
+    float | None, typer.Option(help="Seconds the solver may run, for each solve.")
+]
+RelGapOpt = Annotated[float | None, typer.Option(help="Relative MIP gap at which to stop.")]
+ThreadsOpt = Annotated[int | None, typer.Option(help="Solver threads.")]
+StrictOpt = Annotated[bool, typer.Option(help="Treat consistency warnings as errors.")]
+
+
+@app.command()
+def compare(
+    instance: InstanceArg,
+    model: Annotated[
+        list[str] | None,
+        typer.Option("--model", "-m", help="Model name or path; repeat for one row per model."),
+    ] = None,
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scenario",
+            "-s",
+            help="Scenario name or path; repeat for one row each (after the baseline); "
+            "join with + to apply several together.",
+        ),
+    ] = None,
+    format: AnalysisFormat = Format.table,
+    out: AnalysisOut = None,
+    time_limit: TimeLimitOpt = None,
+    rel_gap: RelGapOpt = None,
+    threads: ThreadsOpt = None,
+    strict: StrictOpt = False,
+) -> None:
+    """One row per model (and scenario): cost by component, shortfall, largest country share
+    and HHI per stage, and the change against the first row.
+
+    Exit codes: 0 at least one row has a plan; 2 invalid input; 3 no row has a plan.
+    """
+    from sourcing.analysis import compare as compare_models
+    from sourcing.analysis.tables import compare_text
+
+    frame = compare_models(
+        instance,
+        model,
+        scenario,
+        time_limit=time_limit,
+        rel_gap=rel_gap,
+        threads=threads,
+        strict=strict,
+    )
+    _write_analysis(frame, format, out, compare_text)
+    raise typer.Exit(EXIT_OK if frame["total"].notna().any() else EXIT_INFEASIBLE)
+
+
+class StressBy(StrEnum):
+    overall = "overall"
+    mineral = "mineral"
+
+
+@app.command()
+def stress(
+    instance: InstanceArg,
+    model: ModelOpt = None,
+    top: Annotated[
+        int, typer.Option(min=1, help="How many of the largest supplier countries to lose.")
+    ] = 10,
+    by: Annotated[
+        StressBy,
+        typer.Option(help="overall: lose a country entirely; mineral: top N of each mineral."),
+    ] = StressBy.overall,
+    scenario: ScenarioOpt = None,
+    format: AnalysisFormat = Format.table,
+    out: AnalysisOut = None,
+    time_limit: TimeLimitOpt = None,
+    rel_gap: RelGapOpt = None,
+    threads: ThreadsOpt = None,
+    strict: StrictOpt = False,
+) -> None:
+    """N-1: lose each of the largest supplier countries in turn, re-solve (warm start), and
+    rank the losses by unmet demand and extra cost.
+
+    Exit codes: 0 the table is printed (a loss that leaves no plan is a row); 2 invalid input;
+    3 the instance has no plan to start from.
+    """
+    from sourcing.analysis import NoBasePlan
+    from sourcing.analysis import stress as stress_test
+    from sourcing.analysis.tables import stress_text
+
+    try:
+        frame = stress_test(
+            instance,
+            model,
+            top=top,
+            by=by.value,
+            scenario=scenario,
+            time_limit=time_limit,
+            rel_gap=rel_gap,
+            threads=threads,
+            strict=strict,
+        )
+    except NoBasePlan as error:
+        err.print(f"error: {error}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_INFEASIBLE) from None
+    _write_analysis(frame, format, out, stress_text)
+
+
+@app.command()
+def frontier(
+    instance: InstanceArg,
+    model: ModelOpt = None,
+    rule: Annotated[
+        str,
+        typer.Option(help="The rule to tighten: its name in the model, or max_country_share."),
+    ] = "max_country_share",
+    start: Annotated[float, typer.Option("--from", help="First share (0-1).")] = 1.0,
+    stop: Annotated[float, typer.Option("--to", help="Last share (0-1).")] = 0.4,
+    points: Annotated[int, typer.Option(help="Number of points, ends included.")] = 10,
+    scenario: ScenarioOpt = None,
+    format: AnalysisFormat = Format.table,
+    out: AnalysisOut = None,
+    time_limit: TimeLimitOpt = None,
+    rel_gap: RelGapOpt = None,
+    threads: ThreadsOpt = None,
+    strict: StrictOpt = False,
+) -> None:
+    """The cost of tightening a share rule: cost, HHI and the rule's shadow price at each
+    point, re-solving the built model (warm start); infeasible points are marked.
+
+    Exit codes: 0 at least one point has a plan; 2 invalid input; 3 no point has a plan.
+    """
+    from sourcing.analysis import frontier as sweep
+    from sourcing.analysis.tables import frontier_text
+
+    frame = sweep(
+        instance,
+        model,
+        rule=rule,
+        start=start,
+        stop=stop,
+        points=points,
+        scenario=scenario,
+        time_limit=time_limit,
+        rel_gap=rel_gap,
+        threads=threads,
+        strict=strict,
+    )
+    _write_analysis(frame, format, out, frontier_text)
+    raise typer.Exit(EXIT_OK if frame["cost"].notna().any() else EXIT_INFEASIBLE)
+
+
+def _write_analysis(frame, format: Format, out: Path | None, text) -> None:
+    from sourcing.analysis.tables import to_csv, to_json
+
+    if format is Format.json:
+        _write(out, to_json(frame))
+    elif format is Format.csv:
+        if out is None:
+            sys.stdout.write(to_csv(frame))
+        else:
+            out.write_text(to_csv(frame), encoding="utf-8")
+    else:
+        _write(out, text(frame, color=out is None and sys.stdout.isatty()))
+
+
+@app.command()
+def report(
+    instance: InstanceArg,
+    out: Annotated[Path, typer.Option(help="The HTML file to write.")],
+    model: ModelOpt = None,
+    scenario: ScenarioOpt = None,
+    time_limit: TimeLimitOpt = None,
+    rel_gap: RelGapOpt = None,
+    threads: ThreadsOpt = None,
+    strict: StrictOpt = False,
+) -> None:
+    """Solve INSTANCE and write one self-contained HTML report: headline figures, the flows as a
+    Sankey diagram per mineral, country shares per stage against the rules' caps, and the
+    binding rules with their prices. It opens offline (plotly.js is inside the file).
+
+    Exit codes: as for solve (the report is written in every case but invalid input).
+    """
+    from sourcing.api import load
+    from sourcing.api import solve as solve_plan
+
+    loaded = load(instance, model)
+    plan = solve_plan(
+        *loaded,
+        time_limit=time_limit,
+        rel_gap=rel_gap,
+        threads=threads,
+        strict=strict,
+        scenario=scenario,
+    )
+    _write_report(out, plan, loaded, scenario)
+    print(f"wrote {out}")
+    raise typer.Exit(_exit_code(plan))
+
+
+@app.command()
+def convert(
+    instance: InstanceArg,
+    out: Annotated[
+        Path,
+        typer.Argument(help="Where to write: a new folder (no suffix), .json, .yaml or .xlsx."),
+    ],
+) -> None:
+    """Convert INSTANCE between a folder of CSVs, a JSON or YAML document and an Excel workbook
+    (one sheet per table). Nothing is lost: loading OUT gives the same instance."""
+    from sourcing.convert import write_instance
+    from sourcing.io import load_instance
+
+    form = write_instance(load_instance(instance), out)
+    print(f"wrote {out} ({form})")
+
+
+def _load_for_output(instance, model, chosen: Format, out: Path | None):
+    """The loaded instance and model, for outputs that echo them (workbook, report)."""
+    from sourcing.api import load
+
+    if chosen is Format.xlsx and out is None:
+        raise InputError([_problem("out", "a workbook needs --out FILE.xlsx")])
+    return load(instance, model)
+
+
+def _write_workbook(out: Path, plan, loaded, scenario) -> None:
+    from sourcing.scenarios import apply_scenarios
+    from sourcing.workbook import write_plan
+
+    instance, model = loaded
+    write_plan(plan, out, apply_scenarios(instance, scenario)[0], model)
+
+
+def _write_report(out: Path, plan, loaded, scenario) -> None:
+    from sourcing.report import write_report
+    from sourcing.scenarios import apply_scenarios
+
+    instance, model = loaded
+    write_report(out, plan, apply_scenarios(instance, scenario)[0], model=model)
+
+
 def _problem(field: str, message: str):
     from sourcing.errors import Problem
 
@@ -251,6 +559,8 @@ def _problem(field: str, message: str):
 def _format_from(out: Path | None) -> Format:
     if out is not None and out.suffix.lower() == ".json":
         return Format.json
+    if out is not None and out.suffix.lower() == ".xlsx":
+        return Format.xlsx
     if out is not None and out.suffix == "":
         return Format.csv
     return Format.table

@@ -1,4 +1,4 @@
-"""Load an instance (folder of CSVs, or one JSON/YAML document) and a model file.
+"""Load an instance (folder of CSVs, one JSON/YAML document, or a workbook) and a model file.
 
 Both forms of an instance become the same plain document (``instance.yaml`` keys plus one list of
 records per table) and are validated by one pydantic :class:`~sourcing.schema.Instance`. Every
@@ -25,6 +25,7 @@ from sourcing.schema import REQUIRED_TABLES, TABLES, Instance, ModelSpec, column
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 META_TABLE = "instance"
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")  # one sheet per table: sourcing/workbook/instance.py
 
 #: (table, row, field) already reported in a clearer way: pydantic's per-row errors there are
 #: dropped (a missing column is reported once, not once per row; an empty row once, not per field).
@@ -43,6 +44,10 @@ def load_instance(source: str | Path | dict[str, Any] | Instance) -> Instance:
         path = Path(source)
         if path.is_dir():
             document = _read_folder(path, problems, covered)
+        elif path.is_file() and path.suffix.lower() in WORKBOOK_SUFFIXES:
+            from sourcing.workbook import read_instance  # openpyxl only for a workbook
+
+            return read_instance(path)
         elif path.is_file():
             document = _clean_document(_read_document(path, META_TABLE), problems, covered)
         else:
@@ -183,7 +188,7 @@ def _read_csv(
     rows: list[list[str]] = []
     try:
         for cells in reader:
-            rows.append([cell.strip() for cell in cells])
+            rows.append(list(map(str.strip, cells)))
     except csv.Error as error:
         problems.append(
             Problem(table, len(rows), None, f"cannot read {path.name}: {error} (check the quotes)")

@@ -64,7 +64,9 @@ RUNGS: dict[str, Rung] = {
 #: supplier countries, each counted only from 5% of its stage (one binary per offer).
 DIVERSIFIED = {
     "name": "ladder-diversified",
-    "description": "EU 65% cap, and at least 3 supplier countries of 5% each per mineral and stage.",
+    "description": (
+        "EU 65% cap, and at least 3 supplier countries of 5% each per mineral and stage."
+    ),
     "objective": "least_cost",
     "rules": [
         {"rule": "max_country_share", "share": 0.65, "exempt": ["EU"]},
