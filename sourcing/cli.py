@@ -309,7 +309,12 @@ def scenarios() -> None:
 
 
 AnalysisFormat = Annotated[
-    Format, typer.Option("--format", "-f", help="table (default), json or csv.")
+    Format | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="table (default), json, csv or xlsx (with --out); default from --out's suffix.",
+    ),
 ]
 AnalysisOut = Annotated[Path | None, typer.Option(help="Write here instead of stdout.")]
 TimeLimitOpt = Annotated[
@@ -336,7 +341,7 @@ def compare(
             "join with + to apply several together.",
         ),
     ] = None,
-    format: AnalysisFormat = Format.table,
+    format: AnalysisFormat = None,
     out: AnalysisOut = None,
     time_limit: TimeLimitOpt = None,
     rel_gap: RelGapOpt = None,
@@ -360,7 +365,7 @@ def compare(
         threads=threads,
         strict=strict,
     )
-    _write_analysis(frame, format, out, compare_text)
+    _write_analysis(frame, format, out, compare_text, "compare")
     raise typer.Exit(EXIT_OK if frame["total"].notna().any() else EXIT_INFEASIBLE)
 
 
@@ -381,7 +386,7 @@ def stress(
         typer.Option(help="overall: lose a country entirely; mineral: top N of each mineral."),
     ] = StressBy.overall,
     scenario: ScenarioOpt = None,
-    format: AnalysisFormat = Format.table,
+    format: AnalysisFormat = None,
     out: AnalysisOut = None,
     time_limit: TimeLimitOpt = None,
     rel_gap: RelGapOpt = None,
@@ -413,7 +418,7 @@ def stress(
     except NoBasePlan as error:
         err.print(f"error: {error}", markup=False, highlight=False)
         raise typer.Exit(EXIT_INFEASIBLE) from None
-    _write_analysis(frame, format, out, stress_text)
+    _write_analysis(frame, format, out, stress_text, "stress")
 
 
 @app.command()
@@ -428,7 +433,7 @@ def frontier(
     stop: Annotated[float, typer.Option("--to", help="Last share (0-1).")] = 0.4,
     points: Annotated[int, typer.Option(help="Number of points, ends included.")] = 10,
     scenario: ScenarioOpt = None,
-    format: AnalysisFormat = Format.table,
+    format: AnalysisFormat = None,
     out: AnalysisOut = None,
     time_limit: TimeLimitOpt = None,
     rel_gap: RelGapOpt = None,
@@ -456,14 +461,25 @@ def frontier(
         threads=threads,
         strict=strict,
     )
-    _write_analysis(frame, format, out, frontier_text)
+    _write_analysis(frame, format, out, frontier_text, "frontier")
     raise typer.Exit(EXIT_OK if frame["cost"].notna().any() else EXIT_INFEASIBLE)
 
 
-def _write_analysis(frame, format: Format, out: Path | None, text) -> None:
+def _write_analysis(frame, format: Format | None, out: Path | None, text, sheet: str) -> None:
     from sourcing.analysis.tables import to_csv, to_json
 
-    if format is Format.json:
+    if format is None:
+        format = (
+            Format.csv if out is not None and out.suffix.lower() == ".csv" else _format_from(out)
+        )
+
+    if format is Format.xlsx:
+        if out is None:
+            raise InputError([_problem("out", "a workbook needs a file: add --out FILE.xlsx")])
+        from sourcing.workbook import write_table
+
+        write_table(frame, out, sheet)
+    elif format is Format.json:
         _write(out, to_json(frame))
     elif format is Format.csv:
         if out is None:

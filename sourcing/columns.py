@@ -32,7 +32,28 @@ KIND = {
     "dual": "dual",
 }
 #: where a column's name means something else in one table
-KIND_IN = {("duals_capacity", "value"): "price", ("duals_rules", "price"): "dual"}
+KIND_IN = {
+    ("duals_capacity", "value"): "price",
+    ("duals_rules", "price"): "dual",
+    # the analysis tables hold totals per plan: each cost component is money, not a unit price
+    **{
+        ("compare", c): "money"
+        for c in (
+            "purchase",
+            "processing",
+            "transport",
+            "tariffs",
+            "fixed",
+            "risk",
+            "change",
+        )
+    },
+    ("compare", "shortfall"): "quantity",
+    ("stress", "extra_cost"): "money",
+    ("stress", "unmet_demand"): "quantity",
+    ("frontier", "change"): "money",
+    ("frontier", "shadow_price"): "money",
+}
 
 
 def kind_of(table: str, column: str) -> str | None:

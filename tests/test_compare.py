@@ -107,3 +107,21 @@ def test_cli_compare(tmp_path):
     assert "+400.00" in done.stdout and "+23.39%" in done.stdout
     done = run("compare", str(instance), "-m", "no-such-model")
     assert done.returncode == 2 and "no model file or name 'no-such-model'" in done.stderr
+
+
+def test_cli_compare_to_a_workbook(tmp_path):
+    """--out compare.xlsx: one row per model, totals as number cells with the currency in the
+    header, the same numbers as the JSON table."""
+    from openpyxl import load_workbook
+
+    book_path = tmp_path / "compare.xlsx"
+    done = run("compare", str(DEMO), "-m", "least-cost", "-m", "eu-crma", "--out", str(book_path))
+    assert done.returncode == 0, done.stderr
+    sheet = load_workbook(book_path)["compare"]
+    header = [c.value for c in sheet[1]]
+    assert header[:4] == ["model", "scenario", "status", "total (USD)"]
+    assert "transport (USD)" in header and "shortfall (t)" in header
+    totals = {row[0].value: row[3].value for row in sheet.iter_rows(min_row=2)}
+    assert totals == {"least-cost": 13_655_500, "eu-crma": 13_809_525}
+    no_file = run("compare", str(DEMO), "-m", "least-cost", "--format", "xlsx")
+    assert no_file.returncode == 2 and "--out" in no_file.stderr

@@ -9,6 +9,6 @@ openpyxl is imported only here, and only when a workbook is read or written.
 """
 
 from sourcing.workbook.instance import SHEETS, read_instance, write_instance
-from sourcing.workbook.plan import PLAN_SHEETS, write_plan
+from sourcing.workbook.plan import PLAN_SHEETS, write_plan, write_table
 
-__all__ = ["PLAN_SHEETS", "SHEETS", "read_instance", "write_instance", "write_plan"]
+__all__ = ["PLAN_SHEETS", "SHEETS", "read_instance", "write_instance", "write_plan", "write_table"]

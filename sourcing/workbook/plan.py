@@ -133,6 +133,23 @@ def summary_rows(plan: Plan) -> list[list[Any]]:
     return rows
 
 
+def write_table(frame: pd.DataFrame, path: str | Path, sheet: str) -> None:
+    """One analysis table (compare, stress, frontier) as a workbook of one sheet, numbers as
+    numbers; the table's metadata (instance, model, currency, warnings) on a second sheet."""
+    from openpyxl import Workbook
+
+    currency, unit = frame.attrs.get("currency", ""), frame.attrs.get("unit", "")
+    book = Workbook(write_only=True)
+    _write_frame(book, sheet, frame, currency, unit)
+    about = [
+        [key, "; ".join(map(str, value)) if isinstance(value, list) else value]
+        for key, value in frame.attrs.items()
+        if isinstance(value, (str, int, float, list))
+    ]
+    write_sheet(book, "about", ["item", "value"], about)
+    book.save(path)
+
+
 def _write_frame(book: Any, sheet: str, frame: pd.DataFrame, currency: str, unit: str) -> None:
     names = [str(c) for c in frame.columns]
     header = [header_of(sheet, c, currency, unit) for c in names]
