@@ -23,6 +23,7 @@ from rich.console import Console
 
 from sourcing import render
 from sourcing.errors import InputError, SourcingError
+from sourcing.progress import Progress
 
 EXIT_OK, EXIT_BUG, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 3, 4
 EXIT_MISMATCH = 5  # sourcing bench: a result differs from its record
@@ -56,6 +57,15 @@ InstanceArg = Annotated[
 ModelOpt = Annotated[
     str | None,
     typer.Option("--model", "-m", help="Model name (under models/) or path; default least-cost."),
+]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Nothing on stderr but errors (no progress).")
+]
+VerboseOpt = Annotated[
+    bool,
+    typer.Option(
+        "--verbose", "-v", help="Each phase on stderr as it starts, and seconds per phase."
+    ),
 ]
 ScenarioOpt = Annotated[
     list[str] | None,
@@ -91,6 +101,8 @@ def solve(
     report: Annotated[
         Path | None, typer.Option(help="Also write the plan's HTML report to this file.")
     ] = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Solve INSTANCE under a model and print the plan.
 
@@ -106,16 +118,18 @@ def solve(
         stdout_copy = os.dup(1)
         os.dup2(2, 1)
     try:
-        plan = solve_plan(
-            instance,
-            model,
-            time_limit=time_limit,
-            rel_gap=rel_gap,
-            threads=threads,
-            tee=log,
-            strict=strict,
-            scenario=scenario,
-        )
+        with Progress(err, quiet, verbose, live=not log) as progress:
+            plan = solve_plan(
+                instance,
+                model,
+                time_limit=time_limit,
+                rel_gap=rel_gap,
+                threads=threads,
+                tee=log,
+                strict=strict,
+                scenario=scenario,
+                progress=progress,
+            )
     finally:
         if log:
             sys.stdout.flush()
@@ -141,12 +155,13 @@ def validate(
     model: ModelOpt = None,
     strict: Annotated[bool, typer.Option(help="Treat consistency warnings as errors.")] = False,
     scenario: ScenarioOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Check INSTANCE (and a model) without solving: errors exit 2, warnings are listed."""
     from sourcing.api import validate as check
 
     warnings = check(instance, model, strict=strict, scenario=scenario)
-    for warning in warnings:
+    for warning in [] if quiet else warnings:
         err.print(f"warning: {warning}", markup=False, highlight=False)
     print(f"{instance}: valid" + (f", {len(warnings)} warning(s)" if warnings else ""))
 
@@ -210,13 +225,15 @@ def bench(
         Path | None,
         typer.Option(help="The index of expected optima (default instances/index.csv)."),
     ] = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Solve the benchmark instances of instances/index.csv and check every optimum.
 
     Exit codes: 0 every result matches its record; 5 a result differs (or failed); 2 a bad
     index file or option.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bar
 
     from sourcing import bench as benchmark
 
@@ -229,8 +246,10 @@ def bench(
         raise InputError([_problem("instances", "no benchmark instance matches the selection")])
     env = benchmark.environment()
     total = len(entries) * repeat
-    if err.is_terminal:
-        progress = Progress(
+    if quiet:
+        runs = benchmark.run_all(entries, repeat)
+    elif err.is_terminal:
+        progress = Bar(
             "{task.description}",
             BarColumn(),
             MofNCompleteColumn(),
@@ -347,6 +366,8 @@ def compare(
     rel_gap: RelGapOpt = None,
     threads: ThreadsOpt = None,
     strict: StrictOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """One row per model (and scenario): cost by component, shortfall, largest country share
     and HHI per stage, and the change against the first row.
@@ -356,15 +377,17 @@ def compare(
     from sourcing.analysis import compare as compare_models
     from sourcing.analysis.tables import compare_text
 
-    frame = compare_models(
-        instance,
-        model,
-        scenario,
-        time_limit=time_limit,
-        rel_gap=rel_gap,
-        threads=threads,
-        strict=strict,
-    )
+    with Progress(err, quiet, verbose) as progress:
+        frame = compare_models(
+            instance,
+            model,
+            scenario,
+            time_limit=time_limit,
+            rel_gap=rel_gap,
+            threads=threads,
+            strict=strict,
+            progress=progress,
+        )
     _write_analysis(frame, format, out, compare_text, "compare")
     raise typer.Exit(EXIT_OK if frame["total"].notna().any() else EXIT_INFEASIBLE)
 
@@ -392,6 +415,8 @@ def stress(
     rel_gap: RelGapOpt = None,
     threads: ThreadsOpt = None,
     strict: StrictOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """N-1: lose each of the largest supplier countries in turn, re-solve (warm start), and
     rank the losses by unmet demand and extra cost.
@@ -404,17 +429,19 @@ def stress(
     from sourcing.analysis.tables import stress_text
 
     try:
-        frame = stress_test(
-            instance,
-            model,
-            top=top,
-            by=by.value,
-            scenario=scenario,
-            time_limit=time_limit,
-            rel_gap=rel_gap,
-            threads=threads,
-            strict=strict,
-        )
+        with Progress(err, quiet, verbose) as progress:
+            frame = stress_test(
+                instance,
+                model,
+                top=top,
+                by=by.value,
+                scenario=scenario,
+                time_limit=time_limit,
+                rel_gap=rel_gap,
+                threads=threads,
+                strict=strict,
+                progress=progress,
+            )
     except NoBasePlan as error:
         err.print(f"error: {error}", markup=False, highlight=False)
         raise typer.Exit(EXIT_INFEASIBLE) from None
@@ -439,6 +466,8 @@ def frontier(
     rel_gap: RelGapOpt = None,
     threads: ThreadsOpt = None,
     strict: StrictOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """The cost of tightening a share rule: cost, HHI and the rule's shadow price at each
     point, re-solving the built model (warm start); infeasible points are marked.
@@ -448,19 +477,21 @@ def frontier(
     from sourcing.analysis import frontier as sweep
     from sourcing.analysis.tables import frontier_text
 
-    frame = sweep(
-        instance,
-        model,
-        rule=rule,
-        start=start,
-        stop=stop,
-        points=points,
-        scenario=scenario,
-        time_limit=time_limit,
-        rel_gap=rel_gap,
-        threads=threads,
-        strict=strict,
-    )
+    with Progress(err, quiet, verbose) as progress:
+        frame = sweep(
+            instance,
+            model,
+            rule=rule,
+            start=start,
+            stop=stop,
+            points=points,
+            scenario=scenario,
+            time_limit=time_limit,
+            rel_gap=rel_gap,
+            threads=threads,
+            strict=strict,
+            progress=progress,
+        )
     _write_analysis(frame, format, out, frontier_text, "frontier")
     raise typer.Exit(EXIT_OK if frame["cost"].notna().any() else EXIT_INFEASIBLE)
 
@@ -500,6 +531,8 @@ def report(
     rel_gap: RelGapOpt = None,
     threads: ThreadsOpt = None,
     strict: StrictOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Solve INSTANCE and write one self-contained HTML report: headline figures, the flows as a
     Sankey diagram per mineral, country shares per stage against the rules' caps, and the
@@ -511,14 +544,16 @@ def report(
     from sourcing.api import solve as solve_plan
 
     loaded = load(instance, model)
-    plan = solve_plan(
-        *loaded,
-        time_limit=time_limit,
-        rel_gap=rel_gap,
-        threads=threads,
-        strict=strict,
-        scenario=scenario,
-    )
+    with Progress(err, quiet, verbose) as progress:
+        plan = solve_plan(
+            *loaded,
+            time_limit=time_limit,
+            rel_gap=rel_gap,
+            threads=threads,
+            strict=strict,
+            scenario=scenario,
+            progress=progress,
+        )
     _write_report(out, plan, loaded, scenario)
     print(f"wrote {out}")
     raise typer.Exit(_exit_code(plan))

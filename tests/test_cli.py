@@ -133,3 +133,57 @@ def test_export_writes_an_lp_file_through_pyomo(tmp_path):
     assert done.returncode == 0, done.stderr
     text = out.read_text()
     assert "crma_single_country_cap" in text and "total_cost" in text
+
+
+def test_verbose_shows_each_phase_on_stderr_and_leaves_stdout_to_the_plan():
+    done = run("solve", str(DEMO), "-m", "eu-crma", "-f", "json", "--verbose")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["objective"] == pytest.approx(13_809_525)
+    started = [line.split("] ", 1)[1] for line in done.stderr.splitlines() if "] " in line]
+    assert started == ["load", "index", "check", "build", "solve", "extract"]
+    assert done.stderr.rstrip().endswith("s  in all")
+
+
+def test_a_short_solve_off_a_terminal_prints_no_progress():
+    done = run("solve", str(DEMO), "-m", "eu-crma", "-f", "json")
+    assert done.returncode == 0 and done.stderr == ""
+
+
+def test_quiet_silences_warnings_and_progress():
+    """kazakhstan-partnership carries two deliberate consistency warnings (bismuth and tungsten
+    capacity below demand once China is closed): validate lists them, --quiet only counts them."""
+    instance = str(DEMO.parent / "kazakhstan-partnership")
+    loud = run("validate", instance)
+    assert loud.returncode == 0 and loud.stderr.count("warning:") == 2
+    quiet = run("validate", instance, "--quiet")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    assert "2 warning(s)" in quiet.stdout
+    swept = run("frontier", str(DEMO), "--points", "3", "--quiet", "--verbose")
+    assert swept.returncode == 0 and swept.stderr == ""  # quiet wins
+
+
+def test_sweeps_report_each_point_under_verbose():
+    done = run("stress", str(DEMO), "--top", "2", "--verbose", "-f", "json")
+    assert done.returncode == 0, done.stderr
+    points = [line.split("] ", 1)[1] for line in done.stderr.splitlines() if "] " in line]
+    assert points[0] == "base plan" and len(points) == 3
+    assert points[1].startswith("without ") and points[1].endswith("(1/2)")
+
+
+def test_progress_on_a_terminal_is_a_transient_line():
+    """On a terminal the progress is rich's status line: shown while running, erased after."""
+    import io
+
+    from rich.console import Console
+
+    from sourcing.progress import Progress
+
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=80)
+    with Progress(console) as progress:
+        assert progress._status is not None
+        progress("build")
+    assert progress.phases[0][0] == "build"
+    with Progress(console, quiet=True) as silent:
+        silent("build")
+    assert silent._status is None

@@ -14,7 +14,7 @@ several with ``+`` (``cn-graphite-2023+cn-rare-earths-2025-10``), applied in ord
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +39,10 @@ def compare(
     rel_gap: float | None = None,
     threads: int | None = None,
     strict: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """One row per model × (baseline, then each scenario); see the module docstring.
+    ``progress`` is called with each row's model and scenario before it is solved.
 
     ``models``: names, paths or specs (default: least-cost). ``scenarios``: names, paths,
     mappings or lists of them (one row each; a ``+`` in a name joins several).
@@ -49,8 +51,14 @@ def compare(
     variants: list[tuple[str, Any]] = [(BASELINE, None)]
     variants += [(_label(s), _parts(s)) for s in scenarios or []]
     plans: list[tuple[str, Plan]] = []
-    for model in list(models or []) or [None]:
+    chosen = list(models or []) or [None]
+    for model in chosen:
         for label, scenario in variants:
+            if progress is not None:
+                done = len(plans) + 1
+                progress(
+                    f"{model or 'least-cost'} / {label} ({done}/{len(chosen) * len(variants)})"
+                )
             plan = solve(
                 loaded,
                 model,

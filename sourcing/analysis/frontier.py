@@ -24,6 +24,7 @@ Points where no plan meets the rule are rows with status ``infeasible`` and no c
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -59,8 +60,10 @@ def frontier(
     rel_gap: float | None = None,
     threads: int | None = None,
     strict: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
-    """The frontier table; see the module docstring.
+    """The frontier table; see the module docstring. ``progress`` is called with each point's
+    share before it is solved.
 
     ``rule`` is a rule's name in the model or its type; a type the model does not use
     (``max_country_share``) is added, applying to every mineral, stage and country.
@@ -74,6 +77,8 @@ def frontier(
     session = Session(built.lp, options_of(time_limit, rel_gap, threads))
     records = []
     for i, share in enumerate(np.round(np.linspace(start, stop, points), 12)):
+        if progress is not None:
+            progress(f"share {share:g} ({i + 1}/{points})")
         if i:
             session.set_coefficients(rows, cols, -share)
         raw = session.solve()

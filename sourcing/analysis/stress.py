@@ -20,6 +20,7 @@ ranked by unmet demand, then infeasibility, then extra cost (the worst loss firs
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -66,8 +67,10 @@ def stress(
     rel_gap: float | None = None,
     threads: int | None = None,
     strict: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
-    """The N-1 table: one row per lost country (or mineral and country); see the module doc."""
+    """The N-1 table: one row per lost country (or mineral and country); see the module doc.
+    ``progress`` is called with what is solved next (the base plan, then each loss)."""
     if by not in ("overall", "mineral"):
         raise InputError([Problem("stress", None, "by", f"'{by}' is not overall or mineral")])
     if top < 1:
@@ -77,6 +80,8 @@ def stress(
     built = build_model(loaded, spec, warnings, strict)
     options = options_of(time_limit, rel_gap, threads)
     session = Session(built.lp, options)
+    if progress is not None:
+        progress("base plan")
     base = session.solve()
     if base.x is None or base.objective is None:
         summary = ""
@@ -88,7 +93,10 @@ def stress(
     value = base.x[built.network.supply] * offers["price"].to_numpy()
     candidates = _largest(offers, np.where(value > TOLERANCE, value, 0.0), top, by)
     records = []
-    for candidate in candidates:
+    for number, candidate in enumerate(candidates, 1):
+        if progress is not None:
+            where = f" ({candidate['mineral']})" if "mineral" in candidate else ""
+            progress(f"without {candidate['country']}{where} ({number}/{len(candidates)})")
         lost = _offers_of(offers, candidate)
         cols = built.network.supply[lost]
         session.set_column_bounds(cols, upper=0.0)

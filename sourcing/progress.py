@@ -1,0 +1,75 @@
+"""What a long command shows while it runs, on stderr (stdout stays the result's alone).
+
+    on a terminal        a transient line (rich): the current phase or point and the time so
+                         far; it disappears when the command is done
+    not on a terminal    plain lines, one per phase or point, for a command that has already run
+                         LONG seconds (a log stays quiet for small solves), every one under
+                         --verbose
+    --quiet              nothing but errors
+    --verbose            every phase as a plain line, and at the end the seconds per phase
+
+Engines report through a callback: :func:`sourcing.solve` calls ``progress(phase)`` as each phase
+starts; the analyses (compare, stress, frontier) call it before each solve with what is solved.
+"""
+
+from __future__ import annotations
+
+import time
+from types import TracebackType
+
+from rich.console import Console
+from rich.markup import escape
+
+#: seconds after which a command counts as long and shows plain progress lines off a terminal
+LONG = 2.0
+
+
+class Progress:
+    """A callable progress reporter: ``progress("build")``; use it as a context manager."""
+
+    def __init__(
+        self, console: Console, quiet: bool = False, verbose: bool = False, live: bool = True
+    ):
+        """``live=False``: never the transient line (when the solver log shares stderr)."""
+        self.console = console
+        self.quiet = quiet
+        self.verbose = verbose and not quiet
+        self.live = live
+        self.started = time.perf_counter()
+        self._status = None
+        self.phases: list[tuple[str, float]] = []
+
+    def __enter__(self) -> Progress:
+        if not self.quiet and self.console.is_terminal and not self.verbose and self.live:
+            self._status = self.console.status("starting", spinner="dots")
+            self._status.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._status is not None:
+            self._status.stop()
+        if self.verbose and kind is None:
+            self.summary()
+
+    def __call__(self, what: str) -> None:
+        now = time.perf_counter() - self.started
+        self.phases.append((what, now))
+        if self.quiet:
+            return
+        if self._status is not None:
+            self._status.update(f"{escape(what)} ({now:.1f} s)")
+        elif self.verbose or now >= LONG:
+            self.console.print(f"[{now:7.2f} s] {what}", markup=False, highlight=False)
+
+    def summary(self) -> None:
+        """Seconds per phase (each phase lasts until the next one starts)."""
+        end = time.perf_counter() - self.started
+        marks = self.phases + [("done", end)]
+        for (what, at), (_, after) in zip(marks, marks[1:], strict=False):
+            self.console.print(f"{after - at:9.3f} s  {what}", markup=False, highlight=False)
+        self.console.print(f"{end:9.3f} s  in all", markup=False, highlight=False)
