@@ -88,32 +88,44 @@ def write_matrix(rung: str) -> Path:
 def run_floor(rung: str) -> dict:
     """HiGHS alone: the engine's own matrix, read from a numpy file, passed straight to highspy,
     solved, and the solution read back. Nothing of the engine runs in this process."""
-    import highspy
     import numpy as np
 
     path = matrix_file(rung)
     start = time.perf_counter()
     with np.load(path) as arrays:
         m = {name: arrays[name] for name in arrays.files}
-    n_cols, n_rows = len(m["cost"]), len(m["row_lower"])
     read = time.perf_counter()
+    matrix = (m["starts"], m["index"], m["values"])
+    bounds = (m["lower"], m["upper"], m["row_lower"], m["row_upper"])
+    return highs_alone(m["cost"], bounds, matrix, start, read)
+
+
+def highs_alone(cost, bounds, matrix, start: float, built: float) -> dict:
+    """Hand an LP in arrays (CSR ``matrix`` = starts, column indices, values) straight to
+    highspy, solve, read the solution and duals back; seconds per phase since ``start``."""
+    import highspy
+    import numpy as np
+
+    lower, upper, row_lower, row_upper = bounds
+    starts, index, values = matrix
+    n_cols, n_rows = len(cost), len(row_lower)
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
     highs.passModel(
         n_cols,
         n_rows,
-        len(m["values"]),
+        len(values),
         int(highspy.MatrixFormat.kRowwise),
         int(highspy.ObjSense.kMinimize),
         0.0,
-        m["cost"],
-        m["lower"],
-        m["upper"],
-        m["row_lower"],
-        m["row_upper"],
-        m["starts"][:-1],
-        m["index"],
-        m["values"],
+        cost,
+        lower,
+        upper,
+        row_lower,
+        row_upper,
+        np.asarray(starts[:-1], dtype=np.int32),
+        np.asarray(index, dtype=np.int32),
+        values,
         np.zeros(n_cols, dtype=np.int32),  # an LP still needs a full-length integrality array
     )
     handoff = time.perf_counter()
@@ -130,8 +142,8 @@ def run_floor(rung: str) -> dict:
         "variables": n_cols,
         "constraints": n_rows,
         "seconds": {
-            "build": read - start,
-            "handoff": handoff - read,
+            "build": built - start,
+            "handoff": handoff - built,
             "solve": solved - handoff,
             "extract": done - solved,
             "total": done - start,
@@ -146,7 +158,6 @@ def run_numpy(rung: str) -> dict:
     stage volume V_ms. Rows: q_o − Σ_out x = 0; q_r − y Σ_in x = 0; V_ms − Σ q = 0;
     Σ_deliveries x = d; q_o − 0.65 V_ms ≤ 0 for offers of non-EU countries.
     """
-    import highspy
     import numpy as np
 
     from sourcing.ladder import generate
@@ -255,49 +266,8 @@ def run_numpy(rung: str) -> dict:
     rows, cols, vals = rows[order], cols[order], vals[order]
     starts = np.searchsorted(rows, np.arange(n_rows + 1)).astype(np.int32)
     build = time.perf_counter()
-
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
-    highs.passModel(
-        n_cols,
-        n_rows,
-        len(vals),
-        int(highspy.MatrixFormat.kRowwise),
-        int(highspy.ObjSense.kMinimize),
-        0.0,
-        cost,
-        lower,
-        upper,
-        row_lower,
-        row_upper,
-        starts[:-1],
-        cols.astype(np.int32),
-        vals,
-        np.zeros(n_cols, dtype=np.int32),  # an LP still needs a full-length integrality array
-    )
-    handoff = time.perf_counter()
-    highs.run()
-    solved = time.perf_counter()
-    solution = highs.getSolution()
-    x = np.asarray(solution.col_value)
-    duals = np.asarray(solution.row_dual)
-    objective = highs.getInfo().objective_function_value
-    status = highs.modelStatusToString(highs.getModelStatus())
-    read = time.perf_counter()
-    assert len(x) == n_cols and len(duals) == n_rows
-    return {
-        "status": status,
-        "objective": objective,
-        "variables": n_cols,
-        "constraints": n_rows,
-        "seconds": {
-            "build": build - start,
-            "handoff": handoff - build,
-            "solve": solved - handoff,
-            "extract": read - solved,
-            "total": read - start,
-        },
-    }
+    bounds = (lower, upper, row_lower, row_upper)
+    return highs_alone(cost, bounds, (starts, cols, vals), start, build)
 
 
 # ---------------------------------------------------------------------------------------------
