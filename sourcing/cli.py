@@ -533,6 +533,21 @@ def report(
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
+    compare_with: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--compare",
+            help="Also compare the model with this one (repeatable): the compare table.",
+        ),
+    ] = None,
+    frontier_rule: Annotated[
+        str | None,
+        typer.Option(
+            "--frontier",
+            help="Also sweep this share rule (e.g. max_country_share) from 100% to 40% in 10 "
+            "points: the frontier table and plot.",
+        ),
+    ] = None,
 ) -> None:
     """Solve INSTANCE and write one self-contained HTML report: headline figures, the flows as a
     Sankey diagram per mineral, country shares per stage against the rules' caps, and the
@@ -554,7 +569,28 @@ def report(
             scenario=scenario,
             progress=progress,
         )
-    _write_report(out, plan, loaded, scenario)
+    tables, swept = {}, None
+    with Progress(err, quiet, verbose) as progress:
+        if compare_with:
+            from sourcing.analysis import compare as compare_models
+
+            models = [model or "least-cost", *compare_with]
+            tables["Models compared"] = compare_models(
+                instance, models, scenario, time_limit=time_limit, strict=strict, progress=progress
+            )
+        if frontier_rule:
+            from sourcing.analysis import frontier as sweep
+
+            swept = sweep(
+                instance,
+                model,
+                rule=frontier_rule,
+                scenario=scenario,
+                time_limit=time_limit,
+                strict=strict,
+                progress=progress,
+            )
+    _write_report(out, plan, loaded, scenario, tables=tables, frontier=swept)
     print(f"wrote {out}")
     raise typer.Exit(_exit_code(plan))
 
@@ -593,12 +629,13 @@ def _write_workbook(out: Path, plan, loaded, scenario) -> None:
     write_plan(plan, out, apply_scenarios(instance, scenario)[0], model)
 
 
-def _write_report(out: Path, plan, loaded, scenario) -> None:
+def _write_report(out: Path, plan, loaded, scenario, tables=None, frontier=None) -> None:
     from sourcing.report import write_report
     from sourcing.scenarios import apply_scenarios
 
     instance, model = loaded
-    write_report(out, plan, apply_scenarios(instance, scenario)[0], model=model)
+    changed = apply_scenarios(instance, scenario)[0]
+    write_report(out, plan, changed, model=model, tables=tables, frontier=frontier)
 
 
 def _problem(field: str, message: str):

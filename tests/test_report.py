@@ -264,6 +264,27 @@ def test_report_and_solve_report_on_the_command_line(tmp_path):
     assert "Why there is no plan" in (tmp_path / "i.html").read_text()
 
 
+def test_report_on_the_command_line_with_a_comparison_and_a_frontier(tmp_path):
+    """report --compare least-cost --frontier max_country_share on battery-demo under eu-crma:
+    the comparison's totals are the README's (13,809,525 and 13,655,500); the frontier sweeps
+    the eu-crma cap itself, so its first point (every share allowed) costs the least-cost plan
+    and tightening never lowers the cost."""
+    out = tmp_path / "r.html"
+    args = ("report", str(DEMO), "-m", "eu-crma", "--out", str(out))
+    done = run(*args, "--compare", "least-cost", "--frontier", "max_country_share")
+    assert done.returncode == 0, done.stderr
+    charts = Charts(out.read_text())
+    compared = charts.tables["Models compared"]
+    assert [row[0] for row in compared[1:]] == ["eu-crma", "least-cost"]
+    assert compared[1][3] == "13,809,525.00" and compared[2][3] == "13,655,500.00"
+    [(_, figure)] = charts.of_kind("frontier")
+    cost = figure["data"][0]
+    assert cost["x"][0] == 1.0 and cost["y"][0] == pytest.approx(13_655_500)
+    assert len(cost["x"]) == 10 and cost["x"][-1] == pytest.approx(0.4)
+    feasible = [y for y in cost["y"] if y is not None]
+    assert feasible == sorted(feasible)
+
+
 # --- in a real browser -------------------------------------------------------------------------
 
 
