@@ -101,7 +101,7 @@ def solve(
     options = SolverOptions(time_limit=time_limit, rel_gap=rel_gap, threads=threads, tee=tee)
     raw = solve_lp(lp, options, start=True)  # a MIP starts from a rounded LP plan
     seconds["handoff"] = raw.times.get("handoff", 0.0)
-    seconds["solve"] = raw.times.get("solve", 0.0) + raw.times.get("read", 0.0)
+    seconds["solve"] = sum(raw.times.get(k, 0.0) for k in ("start", "solve", "read"))
     clock = time.perf_counter()
     if raw.termination is TerminationCondition.infeasible_or_unbounded:
         # every cost is ≥ 0 and every variable ≥ 0, so the objective is bounded below by 0:

@@ -74,3 +74,20 @@ def test_repair_switches_on_the_most_promising_binaries_of_a_broken_count():
     rows = [(2.0, np.array([10, 11, 12]), np.ones(3))]
     repaired = _repair(np.array([0.0, 0.0, 1.0]), fractional, integer, rows)
     assert repaired.tolist() == [0.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    "name,published", [("cap41-uncap", 932615.75), ("cap41", 1040444.375)], ids=str
+)
+def test_a_start_that_meets_the_relaxation_is_the_proven_optimum(name, published):
+    """OR-Library cap41: with the lane linking rows (and, capacitated, the cover row) the LP
+    relaxation is integral here, so the rounded start costs exactly the relaxation's bound: it is
+    the published optimum (Beasley 1988), proven without branch and bound."""
+    lp = built(INSTANCES / "orlib" / name)
+    raw = solve_lp(lp, SolverOptions(), start=True)
+    assert raw.status is SolutionStatus.optimal
+    assert raw.objective == pytest.approx(published, rel=1e-9)
+    assert raw.bound == pytest.approx(published, rel=1e-9) and raw.gap <= 1e-4
+    assert "relaxation's bound" in raw.message
+    binaries = raw.x[np.flatnonzero(lp.integrality())]
+    assert set(np.unique(binaries)) <= {0.0, 1.0}
