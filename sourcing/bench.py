@@ -324,8 +324,6 @@ def run_all(
 
 def environment() -> dict[str, str | int | None]:
     """Where the runs happened, so records from different commits and machines can be told apart."""
-    import highspy
-
     try:
         commit = subprocess.run(
             ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True
@@ -337,7 +335,7 @@ def environment() -> dict[str, str | int | None]:
     return {
         "commit": commit or None,
         "sourcing": version("sourcing"),
-        "highspy": version("highspy") if hasattr(highspy, "Highs") else None,
+        "highspy": version("highspy"),
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpus": multiprocessing.cpu_count(),
