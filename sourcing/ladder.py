@@ -94,7 +94,8 @@ def rung_path(name: str, root: Path = LADDER_DIR) -> Path:
 def ensure(name: str, root: Path = LADDER_DIR) -> Path:
     """The folder of rung ``name``, written first if it is not there yet."""
     folder = rung_path(name, root)
-    if not (folder / "instance.yaml").exists():
+    written = [folder / "instance.yaml"] + ([folder / "model.yaml"] if RUNGS[name].mip else [])
+    if not all(path.exists() for path in written):
         write(name, folder)
     return folder
 
