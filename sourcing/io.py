@@ -49,7 +49,7 @@ def load_instance(source: str | Path | dict[str, Any] | Instance) -> Instance:
 
             return read_instance(path)
         elif path.is_file():
-            document = _clean_document(_read_document(path, META_TABLE), problems, covered)
+            document = _clean_document(read_document(path, META_TABLE), problems, covered)
         else:
             raise InputError([Problem(META_TABLE, None, None, f"no such file or folder: {path}")])
     instance = _validate(document, problems, covered)
@@ -68,8 +68,8 @@ def load_model(source: str | Path | dict[str, Any] | ModelSpec | None = None) ->
     if isinstance(source, dict):
         document = source
     else:
-        path = _find_model(str(source))
-        document = _read_document(path, "model")
+        path = find_named(str(source), MODELS_DIR, "model", "bundled")
+        document = read_document(path, "model")
         document.setdefault("name", path.stem)
     try:
         return ModelSpec.model_validate(document)
@@ -78,21 +78,27 @@ def load_model(source: str | Path | dict[str, Any] | ModelSpec | None = None) ->
 
 
 def available_models() -> list[str]:
-    return sorted(p.stem for p in MODELS_DIR.glob("*.yaml"))
+    return names_in(MODELS_DIR)
 
 
-def _find_model(name: str) -> Path:
-    candidates = [Path(name), Path("models") / f"{name}.yaml", MODELS_DIR / f"{name}.yaml"]
-    for candidate in candidates:
+def names_in(folder: Path) -> list[str]:
+    """The names of the YAML files bundled in ``folder`` (models/, scenarios/)."""
+    return sorted(p.stem for p in folder.glob("*.yaml"))
+
+
+def find_named(name: str, folder: Path, kind: str, shown_as: str) -> Path:
+    """A file given by path, or by name under ``./<folder name>/`` or the bundled ``folder``;
+    else an error listing the bundled names (models and scenarios are found alike)."""
+    local = Path(folder.name) / f"{name}.yaml"
+    for candidate in (Path(name), local, folder / f"{name}.yaml"):
         if candidate.is_file():
             return candidate
-    known = ", ".join(available_models()) or "none"
-    raise InputError(
-        [Problem("model", None, None, f"no model file or name '{name}' (bundled: {known})")]
-    )
+    known = ", ".join(names_in(folder)) or "none"
+    message = f"no {kind} file or name '{name}' ({shown_as}: {known})"
+    raise InputError([Problem(kind, None, None, message)])
 
 
-def _read_document(path: Path, table: str) -> dict[str, Any]:
+def read_document(path: Path, table: str) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8-sig")
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
@@ -125,7 +131,7 @@ def _read_folder(folder: Path, problems: list[Problem], covered: Covered) -> dic
     meta_path = folder / "instance.yaml"
     if not meta_path.is_file():
         raise InputError([Problem(META_TABLE, None, None, f"{folder} has no instance.yaml")])
-    document = _read_document(meta_path, META_TABLE)
+    document = read_document(meta_path, META_TABLE)
     for table in TABLES:
         if table in document:
             problems.append(

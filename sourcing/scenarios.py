@@ -58,6 +58,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sourcing.errors import InputError, Problem
+from sourcing.io import find_named, names_in, read_document
 from sourcing.messages import problem_from
 from sourcing.references import check_instance, groups_of
 from sourcing.schema import DEFAULT_SITE, LARGEST, Instance
@@ -184,7 +185,7 @@ ScenariosLike = ScenarioLike | Sequence[ScenarioLike] | None
 
 
 def available_scenarios() -> list[str]:
-    return sorted(p.stem for p in SCENARIOS_DIR.glob("*.yaml"))
+    return names_in(SCENARIOS_DIR)
 
 
 def load_scenario(source: ScenarioLike) -> Scenario:
@@ -194,27 +195,14 @@ def load_scenario(source: ScenarioLike) -> Scenario:
     if isinstance(source, dict):
         document, label = source, f"scenario {source.get('name') or '(mapping)'}"
     else:
-        from sourcing.io import _read_document  # the same reader (and messages) as model files
-
-        path = _find(str(source))
+        path = find_named(str(source), SCENARIOS_DIR, "scenario", "library")
         label = f"scenario {path.name}"
-        document = _read_document(path, label)
+        document = read_document(path, label)
         document.setdefault("name", path.stem)
     try:
         return Scenario.model_validate(document)
     except ValidationError as error:
         raise InputError([_problem(label, e) for e in error.errors()]) from None
-
-
-def _find(name: str) -> Path:
-    candidates = [Path(name), Path("scenarios") / f"{name}.yaml", SCENARIOS_DIR / f"{name}.yaml"]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    known = ", ".join(available_scenarios()) or "none"
-    raise InputError(
-        [Problem("scenario", None, None, f"no scenario file or name '{name}' (library: {known})")]
-    )
 
 
 def _problem(label: str, error: Any) -> Problem:

@@ -105,7 +105,7 @@ def solve_lp(
 
         first = starting_plan(lp, options)
         if first is not None and first.bound is not None:
-            gap = _gap(first.objective, first.bound)
+            gap = relative_gap(first.objective, first.bound)
             if gap is not None and gap <= OPTIMAL_GAP:  # the relaxation's bound proves it
                 return _proven(first, gap, time.perf_counter() - begun)
     started = time.perf_counter()
@@ -260,7 +260,7 @@ def _read(highs: highspy.Highs, is_mip: bool) -> RawSolution:
     objective = float(info.objective_function_value)
     if is_mip:
         bound = float(info.mip_dual_bound)
-        gap = _gap(objective, bound)
+        gap = relative_gap(objective, bound)
         if status is SolutionStatus.optimal and (gap is None or gap > OPTIMAL_GAP):
             # HiGHS stopped because the planner's --rel-gap was reached: converged, but what is
             # held is a feasible plan within that gap, not a proven optimum
@@ -283,7 +283,8 @@ def _read(highs: highspy.Highs, is_mip: bool) -> RawSolution:
     )
 
 
-def _gap(objective: float, bound: float) -> float | None:
+def relative_gap(objective: float, bound: float) -> float | None:
+    """|objective − bound| / |objective|: how far a plan may be from the optimum."""
     if not math.isfinite(bound):
         return None
     return abs(objective - bound) / max(abs(objective), 1e-10) if objective != bound else 0.0

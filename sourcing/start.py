@@ -40,7 +40,14 @@ from dataclasses import replace
 import numpy as np
 
 from sourcing.lp import LinearProgram
-from sourcing.solve import OPTIMAL_GAP, RawSolution, SolutionStatus, SolverOptions, solve_lp
+from sourcing.solve import (
+    OPTIMAL_GAP,
+    RawSolution,
+    SolutionStatus,
+    SolverOptions,
+    relative_gap,
+    solve_lp,
+)
 
 #: columns from which the relaxation is solved by the interior point method
 LARGE = 50_000
@@ -85,8 +92,8 @@ def starting_plan(lp: LinearProgram, options: SolverOptions) -> RawSolution | No
         ):
             plan.x[integer] = chosen  # exact 0/1, as HiGHS expects of an integer start
             best = plan
-            gap = abs(plan.objective - relaxed.objective) / max(abs(plan.objective), 1e-10)
-            if gap <= OPTIMAL_GAP:  # as cheap as the relaxation: no rounding can beat it
+            gap = relative_gap(plan.objective, relaxed.objective)
+            if gap is not None and gap <= OPTIMAL_GAP:  # as cheap as the relaxation: no better
                 break
     if best is None:
         best = _neighbourhood(lp, options, integer, fractional)

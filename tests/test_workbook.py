@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
@@ -31,6 +29,7 @@ from sourcing.io import load_instance
 from sourcing.workbook import PLAN_SHEETS, SHEETS, read_instance, write_instance, write_plan
 from sourcing.workbook.plan import plan_tables
 from tests.conftest import DEMO, INSTANCES
+from tests.test_cli import run
 
 TWO_STAGE = INSTANCES / "examples" / "least-cost-two-stage"
 #: every instance folder bundled under instances/ (the ladder's and capa/capb are generated on
@@ -41,16 +40,6 @@ BUNDLED = sorted(
     if "ladder" not in p.relative_to(INSTANCES).parts
     and p.parent.relative_to(INSTANCES).as_posix() not in ORLIB_ON_DEMAND
 )
-
-
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sourcing.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-    )
 
 
 def read_sheet(book, name: str) -> tuple[list[str], list[list]]:

@@ -76,6 +76,15 @@ def write_report(path: str | Path, plan: Plan, instance: Instance, **options) ->
     return path
 
 
+def _by_mineral(frame: pd.DataFrame, keys: list[str]):
+    """(mineral, title label, chart attributes, rows) per mineral, and per period when any."""
+    for key, rows in frame.groupby(keys, sort=True):
+        mineral, period = key[0], key[1] if len(keys) > 1 else None
+        label = mineral if period is None else f"{mineral}, {period}"
+        extra = {"mineral": mineral} | ({"period": period} if period is not None else {})
+        yield mineral, label, extra, rows
+
+
 def _plan_sections(page: Page, plan: Plan, instance: Instance, model: ModelSpec | None) -> None:
     currency, unit = plan.currency, plan.unit
     page.heading("Cost by component", anchor="costs")
@@ -96,9 +105,7 @@ def _plan_sections(page: Page, plan: Plan, instance: Instance, model: ModelSpec 
         "From the countries of the first stage through each processing country to the buyer's "
         "sites; a link's width is the quantity moved (in the units of the stage it leaves)."
     )
-    for key, flows in plan.flows.groupby(keys, sort=True):
-        mineral, period = (key[0], key[1] if len(keys) > 1 else None)
-        label = mineral if period is None else f"{mineral}, {period}"
+    for mineral, label, extra, flows in _by_mineral(plan.flows, keys):
         figure = charts.sankey(
             flows,
             list(instance.stages),
@@ -108,7 +115,6 @@ def _plan_sections(page: Page, plan: Plan, instance: Instance, model: ModelSpec 
             colour,
             f"{label}: flows ({units.get(mineral, unit)})",
         )
-        extra = {"mineral": mineral} | ({"period": period} if period is not None else {})
         page.chart(figure, "sankey", **extra)
 
     page.heading("Country shares per stage", anchor="shares")
@@ -116,12 +122,9 @@ def _plan_sections(page: Page, plan: Plan, instance: Instance, model: ModelSpec 
         "Each country's share of the buyer's volume at each stage; the dashed line is the cap "
         "of the model's max_country_share rules; pale bars are countries it does not cap."
     )
-    for key, frame in plan.shares.groupby(keys, sort=True):
-        mineral, period = (key[0], key[1] if len(keys) > 1 else None)
-        label = mineral if period is None else f"{mineral}, {period}"
+    for mineral, label, extra, frame in _by_mineral(plan.shares, keys):
         caps_of = {s: caps[(mineral, s)] for s in instance.stages if (mineral, s) in caps}
         figure = charts.shares(frame, list(instance.stages), caps_of, colour, f"{label}: shares")
-        extra = {"mineral": mineral} | ({"period": period} if period is not None else {})
         page.chart(figure, "shares", **extra)
     page.heading("Concentration by stage", level=3)
     page.add(table(plan.concentration, "concentration", currency, unit))
