@@ -105,9 +105,9 @@ def extract(
     out: dict[str, Any] = {
         "costs": costs,
         "flows": _flows(data, network, x),
-        "shortfall": _shortfall(data, lp, x),
+        "shortfall": shortfall_of(data, lp, x),
     }
-    out["shares"], out["concentration"] = _shares(data, network, x)
+    out["shares"], out["concentration"] = shares_of(data, network, x)
     out["duals"] = _duals(data, lp, network, duals) if duals is not None else {}
     if raw.is_mip and duals is not None:
         out["duals"]["basis"] = "LP with the MIP's binary choices fixed at the optimum"
@@ -160,7 +160,10 @@ def _flows(data: ModelData, network: Network, x: np.ndarray) -> pd.DataFrame:
     return flows.reset_index(drop=True)
 
 
-def _shares(data: ModelData, network: Network, x: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+def shares_of(
+    data: ModelData, network: Network, x: np.ndarray
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Supply by country and stage (share, value, HHI) and one concentration row per stage."""
     offers = data.offers
     quantity = x[network.supply]
     frame = offers[["mineral", "period", "stage", "stage_pos", "country", "price"]].copy()
@@ -188,7 +191,8 @@ def _shares(data: ModelData, network: Network, x: np.ndarray) -> tuple[pd.DataFr
     return shares.reset_index(drop=True), concentration
 
 
-def _shortfall(data: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
+def shortfall_of(data: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
+    """Demand delivered and left unmet, per demand row."""
     demand = data.demand
     block = lp.constraints["demand"]
     flow = lp.variables["flow"]

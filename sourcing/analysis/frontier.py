@@ -38,7 +38,7 @@ from sourcing.analysis.common import (
 from sourcing.api import InstanceLike, ModelLike
 from sourcing.build import rule_names
 from sourcing.errors import InputError, Problem
-from sourcing.plan import extract
+from sourcing.plan import shares_of
 from sourcing.rules.spec import MaxCountryShare
 from sourcing.scenarios import ScenariosLike
 from sourcing.schema import ModelSpec
@@ -85,8 +85,7 @@ def frontier(
         record = {"share": float(share), "status": status_of(raw)}
         if raw.x is not None and raw.objective is not None:
             priced = session.price(raw)
-            plan = extract(built.data, built.lp, built.network, raw, None)
-            shares = plan["concentration"]
+            _, shares = shares_of(built.data, built.network, raw.x)  # the plan's concentration
             record |= {
                 "cost": raw.objective,
                 "max_share": float(shares["max_share"].max()) if len(shares) else np.nan,

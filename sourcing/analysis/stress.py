@@ -39,7 +39,7 @@ from sourcing.analysis.common import (
 )
 from sourcing.api import InstanceLike, ModelLike
 from sourcing.errors import InputError, Problem, SourcingError
-from sourcing.plan import TOLERANCE, extract
+from sourcing.plan import TOLERANCE, shortfall_of
 from sourcing.scenarios import ScenariosLike
 from sourcing.solve import Session, SolverOptions
 
@@ -149,8 +149,7 @@ def _outcome(
 ) -> dict[str, Any]:
     status = status_of(raw)
     if raw.x is not None and raw.objective is not None:
-        plan = extract(built.data, built.lp, built.network, raw, None)
-        unmet, by_mineral = total_unmet(plan["shortfall"])
+        unmet, by_mineral = total_unmet(shortfall_of(built.data, built.lp, raw.x))
         extra = raw.objective - base_cost
         return {
             "status": status,
