@@ -45,6 +45,7 @@ KIND_IN = {
             "tariffs",
             "fixed",
             "risk",
+            "shortfall_cost",
             "change",
         )
     },

@@ -25,7 +25,7 @@ import pytest
 
 import sourcing
 from sourcing.analysis import compare
-from tests.conftest import DEMO
+from tests.conftest import DEMO, INSTANCES
 from tests.test_scenarios import BAN_GALLIUM_TO_US, two_plants
 
 CAP = {
@@ -125,3 +125,25 @@ def test_cli_compare_to_a_workbook(tmp_path):
     assert totals == {"least-cost": 13_655_500, "eu-crma": 13_809_525}
     no_file = run("compare", str(DEMO), "-m", "least-cost", "--format", "xlsx")
     assert no_file.returncode == 2 and "--out" in no_file.stderr
+
+
+def test_the_shortfall_cost_is_money_and_the_shortfall_a_quantity():
+    """instances/examples/soft-demand: 100 t of lithium for a US plant, 50 USD a tonne unmet.
+    Australia lands at 40 + 8 = 48 (50 t of capacity); China at 30 + 10 + 25% × 30 + 5 = 52.5,
+    above the penalty. So 50 t come from Australia (purchase 2,000, transport 400) and 50 t go
+    unmet (2,500 USD of penalty): total 4,900.
+
+    The table once overwrote the penalty (money) with the unmet tonnes under one name
+    ``shortfall``: the cost columns must add up to ``total``, and each name appear once."""
+    example = INSTANCES / "examples" / "soft-demand"
+    table = compare(example)
+    row = table.iloc[0]
+    assert row["total"] == pytest.approx(4900)
+    assert (row["purchase"], row["transport"]) == pytest.approx((2000, 400))
+    assert row["shortfall_cost"] == pytest.approx(2500)
+    assert row["shortfall"] == pytest.approx(50)
+    assert row["purchase"] + row["transport"] + row["shortfall_cost"] == pytest.approx(row["total"])
+    assert len(set(table.columns)) == len(table.columns)
+    done = run("compare", str(example), "--format", "csv")
+    header = done.stdout.splitlines()[0].split(",")
+    assert header.count("shortfall") == 1 and header.count("shortfall_cost") == 1

@@ -5,8 +5,9 @@ the data as given (scenario ``baseline``), then with each scenario. A scenario e
 several with ``+`` (``cn-graphite-2023+cn-rare-earths-2025-10``), applied in order. Columns:
 
     model, scenario, status       what was solved and how it ended
-    total, <component>...         the cost and its components (those not zero in some row)
-    shortfall                     demand left unmet (soft demand, or for an infeasible row the
+    total, <component>...         the cost and its components (those not zero in some row), in
+                                  money; the penalty paid for unmet demand is ``shortfall_cost``
+    shortfall                     demand left unmet, a quantity (soft demand, or for an infeasible row the
                                   demand no relaxation of the rules can cover)
     change, change_pct            total − the first row's total, and as a fraction of it
     max_share <m>/<s>, hhi <m>/<s>   the largest country share and the HHI of every stage
@@ -90,7 +91,7 @@ def rows(plans: Sequence[tuple[str, Plan]]) -> pd.DataFrame:
             "total": plan.objective if plan.has_solution else np.nan,
         }
         for component in COST_COMPONENTS:
-            record[component] = plan.costs.get(component, np.nan)
+            record[_cost_column(component)] = plan.costs.get(component, np.nan)
         if plan.has_solution:
             record["shortfall"] = total_unmet(plan.shortfall)[0]
         elif plan.infeasibility:
@@ -102,13 +103,21 @@ def rows(plans: Sequence[tuple[str, Plan]]) -> pd.DataFrame:
             record.update(concentration(plan.concentration))
         records.append(record)
     frame = pd.DataFrame.from_records(records)
-    used = [c for c in COST_COMPONENTS if (frame[c].fillna(0) != 0).any()]
+    costs = [_cost_column(c) for c in COST_COMPONENTS]
+    used = [c for c in costs if (frame[c].fillna(0) != 0).any()]
     first = frame["total"].iloc[0] if len(frame) else np.nan
     frame["change"] = frame["total"] - first
     frame["change_pct"] = frame["change"] / first if first else np.nan
     stages = [c for c in frame.columns if c.startswith(("max_share ", "hhi "))]
     order = ["model", "scenario", "status", "total", *used, "shortfall", "change", "change_pct"]
     return frame[order + _by_stage(stages)]
+
+
+def _cost_column(component: str) -> str:
+    """The column of a cost component. The money paid for unmet demand is ``shortfall_cost``:
+    ``shortfall`` is the unmet quantity itself, and one name for both once let the quantity
+    overwrite the money."""
+    return "shortfall_cost" if component == "shortfall" else component
 
 
 def _status(plan: Plan) -> str:
