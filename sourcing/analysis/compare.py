@@ -7,8 +7,8 @@ several with ``+`` (``cn-graphite-2023+cn-rare-earths-2025-10``), applied in ord
     model, scenario, status       what was solved and how it ended
     total, <component>...         the cost and its components (those not zero in some row), in
                                   money; the penalty paid for unmet demand is ``shortfall_cost``
-    shortfall                     demand left unmet, a quantity (soft demand, or for an infeasible row the
-                                  demand no relaxation of the rules can cover)
+    shortfall                     demand left unmet, a quantity (soft demand, or for an
+                                  infeasible row the demand no relaxation of the rules can cover)
     change, change_pct            total − the first row's total, and as a fraction of it
     max_share <m>/<s>, hhi <m>/<s>   the largest country share and the HHI of every stage
 """
