@@ -48,6 +48,30 @@ class Format(StrEnum):
     xlsx = "xlsx"
 
 
+def _solver_option(name: str):
+    """A typer callback refusing a solver option HiGHS must not get (a usage error, exit 2)."""
+    from sourcing.solve import option_problem
+
+    def check(value: float | int | None) -> float | int | None:
+        message = option_problem(name, value)
+        if message is not None:
+            raise typer.BadParameter(message)
+        return value
+
+    return check
+
+
+RelGapOpt = Annotated[
+    float | None,
+    typer.Option(
+        help="Relative MIP gap at which to stop, in [0, 1).", callback=_solver_option("rel_gap")
+    ),
+]
+ThreadsOpt = Annotated[
+    int | None,
+    typer.Option(help="Solver threads (at least 1).", callback=_solver_option("threads")),
+]
+
 InstanceArg = Annotated[
     Path,
     typer.Argument(
@@ -81,11 +105,12 @@ ScenarioOpt = Annotated[
 def solve(
     instance: InstanceArg,
     model: ModelOpt = None,
-    time_limit: Annotated[float | None, typer.Option(help="Seconds the solver may run.")] = None,
-    rel_gap: Annotated[
-        float | None, typer.Option(help="Relative MIP gap at which to stop.")
+    time_limit: Annotated[
+        float | None,
+        typer.Option(help="Seconds the solver may run.", callback=_solver_option("time_limit")),
     ] = None,
-    threads: Annotated[int | None, typer.Option(help="Solver threads.")] = None,
+    rel_gap: RelGapOpt = None,
+    threads: ThreadsOpt = None,
     format: Annotated[
         Format | None, typer.Option("--format", "-f", help="table (default), json, csv or xlsx.")
     ] = None,
@@ -337,10 +362,11 @@ AnalysisFormat = Annotated[
 ]
 AnalysisOut = Annotated[Path | None, typer.Option(help="Write here instead of stdout.")]
 TimeLimitOpt = Annotated[
-    float | None, typer.Option(help="Seconds the solver may run, for each solve.")
+    float | None,
+    typer.Option(
+        help="Seconds the solver may run, for each solve.", callback=_solver_option("time_limit")
+    ),
 ]
-RelGapOpt = Annotated[float | None, typer.Option(help="Relative MIP gap at which to stop.")]
-ThreadsOpt = Annotated[int | None, typer.Option(help="Solver threads.")]
 StrictOpt = Annotated[bool, typer.Option(help="Treat consistency warnings as errors.")]
 
 

@@ -18,6 +18,7 @@ from enum import StrEnum
 import highspy
 import numpy as np
 
+from sourcing.errors import InputError, Problem
 from sourcing.lp import LinearProgram
 
 
@@ -40,13 +41,49 @@ class SolutionStatus(StrEnum):
 
 @dataclass(frozen=True)
 class SolverOptions:
-    """Options under the names Pyomo's solver interface uses."""
+    """Options under the names Pyomo's solver interface uses.
+
+    Each is checked when the options are made (:func:`option_problem`): a negative or NaN time
+    limit, a gap outside [0, 1) or fewer than one thread is an :class:`InputError`, never handed
+    to HiGHS (which would read ``--rel-gap 2`` as "stop at once" and a NaN limit as none)."""
 
     time_limit: float | None = None  # seconds
     rel_gap: float | None = None  # MIP relative gap at which to stop
     threads: int | None = None
     tee: bool = False  # print the solver log
     lp_algorithm: str | None = None  # HiGHS's "solver": simplex (its default choice) or ipm
+
+    def __post_init__(self) -> None:
+        checked = {"time_limit": self.time_limit, "rel_gap": self.rel_gap, "threads": self.threads}
+        problems = [
+            Problem("options", None, name, message)
+            for name, value in checked.items()
+            if (message := option_problem(name, value)) is not None
+        ]
+        if problems:
+            raise InputError(problems)
+
+
+def option_problem(name: str, value: object) -> str | None:
+    """What is wrong with one solver option's value, or ``None`` when it may be used.
+
+    time_limit: seconds, a finite number above 0. rel_gap: a finite fraction in [0, 1) (0 asks
+    for the proven optimum). threads: a whole number of at least 1. ``None`` means the default."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"must be a number, got {value!r}"
+    if name == "threads":
+        if not isinstance(value, int) or value < 1:
+            return f"must be a whole number of threads, at least 1; got {value}"
+        return None
+    if not math.isfinite(value):
+        return f"must be a finite number, got {value}"
+    if name == "time_limit" and value <= 0:
+        return f"must be a number of seconds above 0, got {value}"
+    if name == "rel_gap" and not 0 <= value < 1:
+        return f"must be a fraction from 0 (prove the optimum) up to, not including, 1; got {value}"
+    return None
 
 
 @dataclass
