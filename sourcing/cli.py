@@ -37,8 +37,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-# Problems quote the planner's own cells: print them as plain text (no rich markup, no wrapping)
-err = Console(stderr=True, soft_wrap=True)
+# Problems quote the planner's own cells: print them as plain text (no rich markup, no emoji
+# codes such as a country ":x:", no wrapping)
+err = Console(stderr=True, soft_wrap=True, emoji=False)
 
 
 class Format(StrEnum):

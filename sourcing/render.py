@@ -45,7 +45,11 @@ def csv_tables(plan: Plan) -> dict[str, str]:
 def table_text(plan: Plan, color: bool = False) -> str:
     buffer = io.StringIO()
     console = Console(
-        file=buffer, width=120, force_terminal=color, color_system="auto" if color else None
+        file=buffer,
+        width=120,
+        force_terminal=color,
+        color_system="auto" if color else None,
+        emoji=False,  # a country coded ':x:' is the planner's data, not an emoji
     )
     _print(console, plan)
     return buffer.getvalue().rstrip()
@@ -158,7 +162,9 @@ def bench_table(runs: list, width: int | None = None, color: bool = False) -> st
         )
     buffer = io.StringIO()
     system = "auto" if color else None
-    console = Console(file=buffer, width=width or 200, force_terminal=color, color_system=system)
+    console = Console(
+        file=buffer, width=width or 200, force_terminal=color, color_system=system, emoji=False
+    )
     console.print(table)
     for run in runs:
         if not run.ok:

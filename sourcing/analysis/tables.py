@@ -119,7 +119,11 @@ def frontier_text(frame: pd.DataFrame, color: bool = False) -> str:
 def _console(color: bool) -> tuple[Console, io.StringIO]:
     buffer = io.StringIO()
     console = Console(
-        file=buffer, width=160, force_terminal=color, color_system="auto" if color else None
+        file=buffer,
+        width=160,
+        force_terminal=color,
+        color_system="auto" if color else None,
+        emoji=False,  # user data such as a country ':x:' is shown as written
     )
     return console, buffer
 

@@ -1,0 +1,62 @@
+"""The planner's own names are shown as written: never as rich markup, never as an emoji.
+
+A country coded ``:x:`` once printed as an emoji, in the plan's tables and in error messages,
+and ``[bold]`` in a name would have been read as markup. Every text the CLI prints quotes the
+data verbatim.
+"""
+
+from __future__ import annotations
+
+import json
+
+from tests.test_cli import run
+
+ODD = [":x:", "[bold]B[/bold]", ":thumbs_up:"]
+
+
+def odd_instance(tmp_path):
+    """Lithium refined in three countries with odd codes (10, 20, 30 t at 10, 11, 12), 60 t of
+    hard demand at a plant in the USA over free lanes: every country supplies all it has, at
+    10 × 10 + 20 × 11 + 30 × 12 = 680."""
+    document = {
+        "name": "odd-names",
+        "stages": ["refining"],
+        "minerals": [{"mineral": "li"}],
+        "countries": [{"country": c} for c in [*ODD, "USA"]],
+        "sites": [{"site": "plant", "country": "USA"}],
+        "supply": [
+            {
+                "mineral": "li",
+                "stage": "refining",
+                "country": c,
+                "capacity": 10 * (i + 1),
+                "price": 10 + i,
+            }
+            for i, c in enumerate(ODD)
+        ],
+        "transport": [{"from": c, "to": "USA", "cost": 0} for c in ODD],
+        "demand": [{"mineral": "li", "site": "plant", "quantity": 60}],
+    }
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def test_the_plan_table_quotes_odd_country_codes(tmp_path):
+    done = run("solve", str(odd_instance(tmp_path)))
+    assert done.returncode == 0, done.stderr
+    for code in ODD:
+        assert code in done.stdout
+    assert "❌" not in done.stdout and "👍" not in done.stdout
+    assert "total cost: 680.00" in done.stdout
+
+
+def test_an_error_message_quotes_odd_country_codes(tmp_path):
+    model = tmp_path / "model.yaml"
+    model.write_text(
+        "name: cap\nrules:\n  - {rule: max_country_share, share: 0.5, exempt: ['[red]EU']}\n",
+        encoding="utf-8",
+    )
+    done = run("solve", str(odd_instance(tmp_path)), "--model", str(model))
+    assert done.returncode == 2
+    assert "'[red]EU'" in done.stderr and ":x:" in done.stderr and "❌" not in done.stderr
