@@ -60,3 +60,17 @@ def test_an_error_message_quotes_odd_country_codes(tmp_path):
     done = run("solve", str(odd_instance(tmp_path)), "--model", str(model))
     assert done.returncode == 2
     assert "'[red]EU'" in done.stderr and ":x:" in done.stderr and "❌" not in done.stderr
+
+
+def test_the_readme_lists_the_plans_json_keys_in_order():
+    """The README promises the plan's top-level JSON keys; the plan of the soft-demand example
+    has exactly those, in that order."""
+    import re
+
+    from tests.conftest import INSTANCES
+
+    readme = (INSTANCES.parent / "README.md").read_text(encoding="utf-8")
+    listed = readme.split("top-level keys, in order:", 1)[1].split(";", 1)[0]
+    promised = re.findall(r"`(\w+)`", listed)
+    done = run("solve", str(INSTANCES / "examples" / "soft-demand"), "--format", "json")
+    assert list(json.loads(done.stdout)) == promised
