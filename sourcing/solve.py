@@ -67,8 +67,9 @@ class SolverOptions:
 def option_problem(name: str, value: object) -> str | None:
     """What is wrong with one solver option's value, or ``None`` when it may be used.
 
-    time_limit: seconds, a finite number above 0. rel_gap: a finite fraction in [0, 1) (0 asks
-    for the proven optimum). threads: a whole number of at least 1. ``None`` means the default."""
+    time_limit: seconds, a finite number of at least 0 (0: stop at the first chance).
+    rel_gap: a finite fraction in [0, 1) (0 asks for the proven optimum).
+    threads: a whole number of at least 1. ``None`` means the default."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -79,8 +80,8 @@ def option_problem(name: str, value: object) -> str | None:
         return None
     if not math.isfinite(value):
         return f"must be a finite number, got {value}"
-    if name == "time_limit" and value <= 0:
-        return f"must be a number of seconds above 0, got {value}"
+    if name == "time_limit" and value < 0:
+        return f"must be a number of seconds, 0 or more; got {value}"
     if name == "rel_gap" and not 0 <= value < 1:
         return f"must be a fraction from 0 (prove the optimum) up to, not including, 1; got {value}"
     return None
