@@ -74,3 +74,34 @@ def test_the_readme_lists_the_plans_json_keys_in_order():
     promised = re.findall(r"`(\w+)`", listed)
     done = run("solve", str(INSTANCES / "examples" / "soft-demand"), "--format", "json")
     assert list(json.loads(done.stdout)) == promised
+
+
+def test_no_number_is_cut_however_wide_the_table():
+    """A comparison of nine plans with ten-digit costs is far wider than the 160 columns the
+    text is laid out in: every number still appears whole (rich once cut them to '8,552,211…'),
+    the model names wrap between words at most, and no cell ends in an ellipsis."""
+    import pandas as pd
+
+    from sourcing.analysis.tables import compare_text
+
+    costs = ["total", "purchase", "processing", "transport", "tariffs", "shortfall_cost"]
+    frame = pd.DataFrame(
+        [
+            {
+                "model": f"a long model name number {i}",
+                "scenario": "baseline",
+                "status": "optimal",
+                **{c: 8_552_211_057.41 + i for c in costs},
+                "shortfall": 760_520.714,
+                "change": 1_234_567_890.12 * i,
+                "change_pct": 0.1 * i,
+            }
+            for i in range(9)
+        ]
+    )
+    frame.attrs.update(instance="wide", currency="USD", unit="t")
+    text = compare_text(frame)
+    assert "…" not in text
+    for i in range(9):
+        assert f"8,552,211,{57 + i:03d}.41" in text
+    assert "+9,876,543,120.96" in text  # 1,234,567,890.12 × 8

@@ -17,6 +17,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from sourcing.text import print_whole, text_console
+
 
 def to_json(frame: pd.DataFrame) -> str:
     document = {k: _plain(v) for k, v in frame.attrs.items()}
@@ -44,7 +46,6 @@ def compare_text(frame: pd.DataFrame, color: bool = False) -> str:
     currency = frame.attrs.get("currency", "")
     console, buffer = _console(color)
     console.print(f"[bold]{escape(str(frame.attrs.get('instance', '')))}[/]: models compared")
-    _warnings(console, frame)
     costs = [c for c in frame.columns if not c.startswith(("max_share ", "hhi "))]
     _table(
         console,
@@ -64,7 +65,7 @@ def compare_text(frame: pd.DataFrame, color: bool = False) -> str:
             for share, hhi in zip(frame[f"max_share {stage}"], frame[f"hhi {stage}"], strict=True):
                 cells.append("" if pd.isna(share) else f"{share:.1%} / {hhi:,.0f}")
             table.add_row(escape(stage), *cells)
-        console.print(table)
+        print_whole(console, table)
     return buffer.getvalue().rstrip()
 
 
@@ -76,7 +77,6 @@ def stress_text(frame: pd.DataFrame, color: bool = False) -> str:
         f"[bold]{escape(str(attrs.get('model', '')))}[/]: N-1 stress ({attrs.get('by')}), "
         f"base cost {attrs.get('base_cost', 0):,.2f} {attrs.get('currency', '')}"
     )
-    _warnings(console, frame)
     _table(
         console,
         "Lost supplier countries, worst first",
@@ -99,7 +99,6 @@ def frontier_text(frame: pd.DataFrame, color: bool = False) -> str:
         f"[bold]{escape(str(attrs.get('model', '')))}[/]: cost of tightening "
         f"{escape(str(attrs.get('rule', '')))}"
     )
-    _warnings(console, frame)
     _table(
         console,
         f"Frontier ({attrs.get('currency', '')}; shadow price per percentage point of share)",
@@ -117,20 +116,7 @@ def frontier_text(frame: pd.DataFrame, color: bool = False) -> str:
 
 
 def _console(color: bool) -> tuple[Console, io.StringIO]:
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=160,
-        force_terminal=color,
-        color_system="auto" if color else None,
-        emoji=False,  # user data such as a country ':x:' is shown as written
-    )
-    return console, buffer
-
-
-def _warnings(console: Console, frame: pd.DataFrame) -> None:
-    for warning in frame.attrs.get("warnings", []):
-        console.print(f"[yellow]warning:[/] {escape(str(warning))}", highlight=False)
+    return text_console(160, color)
 
 
 def _table(console: Console, title: str, frame: pd.DataFrame, formats: dict[str, Any]) -> None:
@@ -150,7 +136,7 @@ def _table(console: Console, title: str, frame: pd.DataFrame, formats: dict[str,
             else:
                 cells.append(escape(str(value)))
         table.add_row(*cells)
-    console.print(table)
+    print_whole(console, table)
 
 
 def _money(value: float) -> str:
