@@ -36,7 +36,45 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        import highspy
+
+        print(f"sourcing {version('sourcing')} (HiGHS {_highs_version(highspy)})")
+        raise typer.Exit(EXIT_OK)
+
+
+def _highs_version(highspy) -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("highspy")
+    except Exception:  # pragma: no cover - a highspy without metadata
+        return getattr(highspy, "__version__", "unknown")
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool | None,
+        typer.Option(
+            "--version",
+            callback=_show_version,
+            is_eager=True,
+            help="Print the version of sourcing and of HiGHS, and exit.",
+        ),
+    ] = None,
+) -> None:
+    """Least-cost sourcing of critical minerals across processing stages, within the
+    diversification rules of trade policy."""
+
+
 # Problems quote the planner's own cells: print them as plain text (no rich markup, no emoji
 # codes such as a country ":x:", no wrapping)
 err = Console(stderr=True, soft_wrap=True, emoji=False)
@@ -127,6 +165,13 @@ def solve(
     report: Annotated[
         Path | None, typer.Option(help="Also write the plan's HTML report to this file.")
     ] = None,
+    full_precision: Annotated[
+        bool,
+        typer.Option(
+            "--full-precision",
+            help="JSON and CSV numbers as computed, not rounded to 9 significant digits.",
+        ),
+    ] = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -161,18 +206,36 @@ def solve(
             sys.stdout.flush()
             os.dup2(stdout_copy, 1)
             os.close(stdout_copy)
+    _warn(plan.warnings, quiet)
     if chosen is Format.json:
-        _write(out, plan.to_json())
+        _write(out, plan.to_json(full=full_precision))
     elif chosen is Format.csv:
-        _write_csv(out, plan)
+        _write_csv(out, plan, full_precision)
     elif chosen is Format.xlsx:
         _write_workbook(out, plan, loaded, scenario)
     else:
         text = render.table_text(plan, color=out is None and sys.stdout.isatty())
         _write(out, text)
+    if out is not None:
+        _wrote(out, chosen.value)
     if report is not None:
         _write_report(report, plan, loaded, scenario)
+        if out is not None:
+            _wrote(report, "report")
+        elif not quiet:  # stdout holds the plan: the side file is news for stderr
+            err.print(f"wrote {report} (report)", markup=False, highlight=False)
     raise typer.Exit(_exit_code(plan))
+
+
+def _warn(warnings: list[str], quiet: bool) -> None:
+    """Warnings go to stderr, so stdout holds the result alone; ``--quiet`` silences them."""
+    for warning in [] if quiet else warnings:
+        err.print(f"warning: {warning}", markup=False, highlight=False)
+
+
+def _wrote(out: Path, what: str) -> None:
+    """What a command wrote to a file, on stdout: with --out the result is the file."""
+    print(f"wrote {out} ({what})")
 
 
 @app.command()
@@ -187,8 +250,7 @@ def validate(
     from sourcing.api import validate as check
 
     warnings = check(instance, model, strict=strict, scenario=scenario)
-    for warning in [] if quiet else warnings:
-        err.print(f"warning: {warning}", markup=False, highlight=False)
+    _warn(warnings, quiet)
     print(f"{instance}: valid" + (f", {len(warnings)} warning(s)" if warnings else ""))
 
 
@@ -345,12 +407,23 @@ def serve(
 @app.command()
 def scenarios() -> None:
     """List the scenario library (scenarios/): dated measures to apply with --scenario."""
+    import textwrap
+
     from sourcing.scenarios import SCENARIOS_DIR, available_scenarios, load_scenario
 
     for name in available_scenarios():
         scenario = load_scenario(SCENARIOS_DIR / f"{name}.yaml")
         when = f"{scenario.date}  " if scenario.date else ""
-        print(f"{name:26} {when}{' '.join(scenario.description.split())[:100]}")
+        # the whole description, wrapped between words under its name (never cut mid-word)
+        lead = f"{name:26} {when}"
+        text = textwrap.fill(
+            " ".join(scenario.description.split()),
+            width=100,
+            initial_indent=lead,
+            subsequent_indent=" " * 39,
+            break_on_hyphens=False,
+        )
+        print(text)
 
 
 AnalysisFormat = Annotated[
@@ -415,7 +488,7 @@ def compare(
             strict=strict,
             progress=progress,
         )
-    _write_analysis(frame, format, out, compare_text, "compare")
+    _write_analysis(frame, format, out, compare_text, "compare", quiet)
     raise typer.Exit(EXIT_OK if frame["total"].notna().any() else EXIT_INFEASIBLE)
 
 
@@ -472,7 +545,7 @@ def stress(
     except NoBasePlan as error:
         err.print(f"error: {error}", markup=False, highlight=False)
         raise typer.Exit(EXIT_INFEASIBLE) from None
-    _write_analysis(frame, format, out, stress_text, "stress")
+    _write_analysis(frame, format, out, stress_text, "stress", quiet)
 
 
 @app.command()
@@ -519,13 +592,16 @@ def frontier(
             strict=strict,
             progress=progress,
         )
-    _write_analysis(frame, format, out, frontier_text, "frontier")
+    _write_analysis(frame, format, out, frontier_text, "frontier", quiet)
     raise typer.Exit(EXIT_OK if frame["cost"].notna().any() else EXIT_INFEASIBLE)
 
 
-def _write_analysis(frame, format: Format | None, out: Path | None, text, sheet: str) -> None:
+def _write_analysis(
+    frame, format: Format | None, out: Path | None, text, sheet: str, quiet: bool = False
+) -> None:
     from sourcing.analysis.tables import to_csv, to_json
 
+    _warn(frame.attrs.get("warnings", []), quiet)
     if format is None:
         format = (
             Format.csv if out is not None and out.suffix.lower() == ".csv" else _format_from(out)
@@ -546,6 +622,8 @@ def _write_analysis(frame, format: Format | None, out: Path | None, text, sheet:
             out.write_text(to_csv(frame), encoding="utf-8")
     else:
         _write(out, text(frame, color=out is None and sys.stdout.isatty()))
+    if out is not None:
+        _wrote(out, f"{sheet}, {format.value}")
 
 
 @app.command()
@@ -629,13 +707,17 @@ def convert(
         Path,
         typer.Argument(help="Where to write: a new folder (no suffix), .json, .yaml or .xlsx."),
     ],
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace OUT if it exists (a file, or a folder's instance)."),
+    ] = False,
 ) -> None:
     """Convert INSTANCE between a folder of CSVs, a JSON or YAML document and an Excel workbook
     (one sheet per table). Nothing is lost: loading OUT gives the same instance."""
     from sourcing.convert import write_instance
     from sourcing.io import load_instance
 
-    form = write_instance(load_instance(instance), out)
+    form = write_instance(load_instance(instance), out, force=force)
     print(f"wrote {out} ({form})")
 
 
@@ -688,8 +770,8 @@ def _write(out: Path | None, text: str) -> None:
         out.write_text(text + "\n", encoding="utf-8")
 
 
-def _write_csv(out: Path | None, plan) -> None:
-    tables = render.csv_tables(plan)
+def _write_csv(out: Path | None, plan, full: bool = False) -> None:
+    tables = render.csv_tables(plan, full)
     if out is None:  # stdout: the flows, the table a spreadsheet wants
         sys.stdout.write(tables["flows"])
         return

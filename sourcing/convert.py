@@ -50,10 +50,17 @@ def document_of(instance: Instance) -> dict[str, Any]:
     return document
 
 
-def write_instance(instance: Instance, out: str | Path) -> str:
-    """Write ``instance`` to ``out`` in the form its name asks for; return that form."""
+def write_instance(instance: Instance, out: str | Path, force: bool = False) -> str:
+    """Write ``instance`` to ``out`` in the form its name asks for; return that form.
+
+    An existing file, or a folder that is not empty, is refused unless ``force``: a converted
+    instance never silently replaces a planner's data."""
     out = Path(out)
     form = form_of(out)
+    if form != "folder" and out.exists() and not force:
+        what = "a folder" if out.is_dir() else "a file"
+        message = f"{out} exists ({what}): choose a new name, or add --force to replace it"
+        raise InputError([Problem("command line", None, "out", message)])
     if form == "workbook":
         from sourcing.workbook import write_instance as write_workbook
 
@@ -63,7 +70,7 @@ def write_instance(instance: Instance, out: str | Path) -> str:
     elif form == "yaml":
         out.write_text(_yaml(document_of(instance)), encoding="utf-8")
     else:
-        _write_folder(instance, out)
+        _write_folder(instance, out, force)
     return form
 
 
@@ -71,13 +78,24 @@ def _yaml(data: dict[str, Any]) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
 
-def _write_folder(instance: Instance, folder: Path) -> None:
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        message = f"{folder} exists and is not an empty folder: choose a new folder"
+def _write_folder(instance: Instance, folder: Path, force: bool = False) -> None:
+    """With ``force``, an existing folder's instance files are replaced, and the CSV of any
+    table this instance lacks is removed, so that loading the folder gives this instance."""
+    if folder.exists() and not folder.is_dir():
+        message = f"{folder} exists and is a file, not a folder: choose a new folder"
+        raise InputError([Problem("command line", None, "out", message)])
+    if folder.exists() and any(folder.iterdir()) and not force:
+        message = (
+            f"{folder} exists and is not an empty folder: choose a new folder, or add --force "
+            "to replace the instance in it"
+        )
         raise InputError([Problem("command line", None, "out", message)])
     document = document_of(instance)
     tables = {t: document.pop(t) for t in TABLES if t in document}
     folder.mkdir(parents=True, exist_ok=True)
+    for table in TABLES:
+        if table not in tables:
+            (folder / f"{table}.csv").unlink(missing_ok=True)
     (folder / "instance.yaml").write_text(_yaml(document), encoding="utf-8")
     for table, records in tables.items():
         (folder / f"{table}.csv").write_text(_csv(table, records), encoding="utf-8")

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sourcing.index import NO_PERIOD, ModelData
 from sourcing.lp import COST_COMPONENTS, LinearProgram
 from sourcing.network import Network
+from sourcing.rounding import tidy, tidy_frame
 from sourcing.solve import RawSolution, SolutionStatus, TerminationCondition
 
 TOLERANCE = 1e-7
@@ -60,15 +61,34 @@ class Plan(BaseModel):
     def has_solution(self) -> bool:
         return self.solution_status is not SolutionStatus.no_solution
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, full: bool = False) -> dict[str, Any]:
+        """The plan as plain data. Numbers are rounded as :mod:`sourcing.rounding` says
+        (9 significant digits, money at least to the cent) unless ``full``."""
         out: dict[str, Any] = {}
         for name in type(self).model_fields:
             value = getattr(self, name)
-            out[name] = _jsonable(value)
+            out[name] = _jsonable(value if full else _tidy(name, value))
         return out
 
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+    def to_json(self, indent: int | None = 2, full: bool = False) -> str:
+        return json.dumps(self.to_dict(full), indent=indent, allow_nan=False)
+
+
+#: the plan's fields that are money (rounded never coarser than cents)
+_MONEY_FIELDS = {"objective", "bound", "costs"}
+
+
+def _tidy(name: str, value: Any) -> Any:
+    """One field of the plan rounded for output."""
+    if isinstance(value, pd.DataFrame):
+        return tidy_frame(value, name)
+    if isinstance(value, dict):
+        return {k: _tidy(f"{name}_{k}" if name == "duals" else name, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_tidy(name, v) for v in value]
+    if isinstance(value, (float, np.floating)) and not isinstance(value, bool):
+        return tidy(float(value), money=name in _MONEY_FIELDS)
+    return value
 
 
 def _jsonable(value: Any) -> Any:
@@ -236,8 +256,11 @@ def _duals(
             continue
         upper_side = np.isfinite(block.upper[active]) & ~np.isfinite(block.lower[active])
         rows = block.index[active].copy()
-        rows.insert(0, "constraint", name)
-        rows.insert(0, "rule", name.split(":")[0])
+        rule, _, part = name.partition(":")
+        # which of the rule's rows, where it builds more than one kind (group_share's min and
+        # max, min_suppliers' used and share); blank where the rule is one kind of row
+        rows.insert(0, "constraint", part or None)
+        rows.insert(0, "rule", rule)
         rows["dual"] = dual[active]
         rows["price"] = np.where(upper_side, -dual[active], dual[active])
         rules.append(rows)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import io
-
 import pandas as pd
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from sourcing.plan import Plan
+from sourcing.rounding import tidy, tidy_frame
+from sourcing.text import print_whole, text_console
 
 
-def csv_tables(plan: Plan) -> dict[str, str]:
-    """One CSV text per table of the plan: flows, shares, concentration, shortfall, costs, duals."""
+def csv_tables(plan: Plan, full: bool = False) -> dict[str, str]:
+    """One CSV text per table of the plan: flows, shares, concentration, shortfall, costs, duals.
+
+    Numbers are rounded as in the plan's JSON (:mod:`sourcing.rounding`) unless ``full``."""
     frames: dict[str, pd.DataFrame] = {
         "flows": plan.flows,
         "shares": plan.shares,
@@ -39,18 +41,18 @@ def csv_tables(plan: Plan) -> dict[str, str]:
     for name, value in plan.duals.items():
         if isinstance(value, pd.DataFrame):
             frames[f"duals_{name}"] = value
+    if not full:
+        money = {"costs": ["cost"], "summary": ["objective", "bound"]}
+        for name, frame in frames.items():
+            frame = tidy_frame(frame, name)
+            for column in money.get(name, []):
+                frame[column] = tidy(frame[column].to_numpy(dtype=float), money=True)
+            frames[name] = frame
     return {name: frame.to_csv(index=False) for name, frame in frames.items()}
 
 
 def table_text(plan: Plan, color: bool = False) -> str:
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=120,
-        force_terminal=color,
-        color_system="auto" if color else None,
-        emoji=False,  # a country coded ':x:' is the planner's data, not an emoji
-    )
+    console, buffer = text_console(120, color)
     _print(console, plan)
     return buffer.getvalue().rstrip()
 
@@ -67,8 +69,6 @@ def _print(console: Console, plan: Plan) -> None:
     console.print(
         f"termination: {plan.termination_condition.value}; solution: {plan.solution_status.value}"
     )
-    for warning in plan.warnings:
-        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if plan.infeasibility:
         console.print("[red bold]No plan meets every rule and demand.[/]")
         console.print(plan.infeasibility["summary"], markup=False, highlight=False)
@@ -85,7 +85,7 @@ def _print(console: Console, plan: Plan) -> None:
     for name, value in plan.costs.items():
         if value or name == "total":
             costs.add_row(name, f"{value:,.2f}")
-    console.print(costs)
+    print_whole(console, costs)
     _frame(
         console, "Supply by country and stage", plan.shares, {"share": "{:.1%}", "hhi": "{:,.0f}"}
     )
@@ -126,7 +126,7 @@ def _frame(console: Console, title: str, frame: pd.DataFrame, formats: dict[str,
             else:
                 cells.append(escape(str(value)))
         table.add_row(*cells)
-    console.print(table)
+    print_whole(console, table)
 
 
 def bench_table(runs: list, width: int | None = None, color: bool = False) -> str:
@@ -160,12 +160,8 @@ def bench_table(runs: list, width: int | None = None, color: bool = False) -> st
             "" if run.peak_memory_mb is None else f"{run.peak_memory_mb:,.0f}",
             "[green]ok[/]" if run.ok else "[red bold]MISMATCH[/]",
         )
-    buffer = io.StringIO()
-    system = "auto" if color else None
-    console = Console(
-        file=buffer, width=width or 200, force_terminal=color, color_system=system, emoji=False
-    )
-    console.print(table)
+    console, buffer = text_console(width or 200, color)
+    print_whole(console, table)
     for run in runs:
         if not run.ok:
             console.print(f"{run.instance} ({run.model}): {run.problem}", markup=False)

@@ -56,7 +56,8 @@ def demo_workbook(tmp_path_factory) -> tuple[openpyxl.Workbook, sourcing.Plan]:
     out = tmp_path_factory.mktemp("plan") / "plan.xlsx"
     done = run("solve", str(DEMO), "--model", "eu-crma", "--out", str(out))
     assert done.returncode == 0, done.stderr
-    assert done.stdout == ""  # the plan went to the workbook
+    # the plan went to the workbook; stdout says where, as `report` does (issue 17)
+    assert done.stdout == f"wrote {out} (xlsx)\n"
     return openpyxl.load_workbook(out), sourcing.solve(DEMO, model="eu-crma")
 
 
@@ -76,7 +77,10 @@ def test_summary_holds_status_cost_components_and_rules_as_numbers(demo_workbook
     assert summary["rules applied"] == "crma_single_country_cap"
     # the README's worked example: 13,809,525 USD under eu-crma
     assert summary["total cost (USD)"] == pytest.approx(13_809_525.0, rel=1e-12)
-    for component in ("purchase", "processing", "transport", "tariffs", "total"):
+    # the total is stated once, as "total cost" (issue 17: not also as "cost: total")
+    assert summary["total cost (USD)"] == pytest.approx(plan.costs["total"], rel=1e-12)
+    assert "cost: total (USD)" not in summary
+    for component in ("purchase", "processing", "transport", "tariffs"):
         value = summary[f"cost: {component} (USD)"]
         assert isinstance(value, (int, float)), component  # a number cell, not text
         assert value == pytest.approx(plan.costs[component], rel=1e-12)

@@ -140,9 +140,14 @@ def _parts(scenario: Any) -> Any:
 
 
 def _label(scenario: Any) -> str:
+    """A scenario is labelled by its ``name:`` everywhere; a file without one by its stem."""
     if isinstance(scenario, (str, Path)):
         text = str(scenario)
-        return Path(text).stem if Path(text).is_file() else text
+        if Path(text).is_file():
+            from sourcing.scenarios import load_scenario
+
+            return load_scenario(Path(text)).name or Path(text).stem
+        return text
     if isinstance(scenario, dict):
         return str(scenario.get("name") or "scenario")
     if isinstance(scenario, (list, tuple)):

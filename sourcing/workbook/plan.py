@@ -28,6 +28,7 @@ import pandas as pd
 from sourcing.columns import header_of, kind_of
 from sourcing.lp import COST_COMPONENTS
 from sourcing.plan import Plan
+from sourcing.rounding import tidy_frame
 from sourcing.schema import Instance, ModelSpec
 from sourcing.workbook.instance import add_instance_sheets, add_rules_sheet
 from sourcing.workbook.sheets import AMOUNT, MONEY, PERCENT, WHOLE, Formatted, write_sheet
@@ -55,7 +56,8 @@ _FORMAT = {
 
 
 def plan_tables(plan: Plan) -> dict[str, pd.DataFrame]:
-    """The plan's tables by sheet name (the same tables as ``--format csv`` writes)."""
+    """The plan's tables by sheet name (the same tables as ``--format csv`` writes), rounded as
+    :mod:`sourcing.rounding` says."""
     tables = {
         "flows": plan.flows,
         "shares": plan.shares,
@@ -68,7 +70,7 @@ def plan_tables(plan: Plan) -> dict[str, pd.DataFrame]:
     for key, value in (plan.infeasibility or {}).items():
         if isinstance(value, list):
             tables[f"infeasible_{key}"] = pd.DataFrame(value)
-    return tables
+    return {name: tidy_frame(frame, name) for name, frame in tables.items()}
 
 
 def write_plan(
@@ -112,7 +114,7 @@ def summary_rows(plan: Plan) -> list[list[Any]]:
     if plan.gap:
         rows.append([f"bound {money}", Formatted(plan.bound, MONEY)])
         rows.append(["gap (%)", Formatted(plan.gap, PERCENT)])
-    for component in [*COST_COMPONENTS, "total"]:
+    for component in COST_COMPONENTS:  # the total is the row "total cost" above
         if component in plan.costs:
             rows.append([f"cost: {component} {money}", Formatted(plan.costs[component], MONEY)])
     if plan.has_solution:
