@@ -9,10 +9,14 @@
     POST /v1/validate       check an instance and a model without solving
     GET  /v1/models         the bundled models
     GET  /v1/health         no token needed
+    GET  /docs, /redoc      the API's pages, from the fastapi-offline package (no CDN), and
+    GET  /openapi.json      the schema they show: public, as they carry no data
 
-A request's instance and model are loaded and checked here (invalid input: 422 naming table,
-row and field; too large: 413 naming the limit) before anything is queued; the solve itself runs
-in a solver process (:mod:`sourcing.service.jobs`), whose plan is stored and served byte for byte.
+Every other path needs a token, checked from the headers before a body is read (the front door:
+:mod:`sourcing.service.gate`). A request's instance and model are loaded and checked here
+(invalid input: 422 naming table, row and field; too large: 413 naming the limit) before anything
+is queued; the solve itself runs in a solver process (:mod:`sourcing.service.jobs`), whose plan
+is stored and served byte for byte.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Annotated, Any
 from fastapi import FastAPI, HTTPException, Query, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.engine import make_url
 
 from sourcing.api import load, validate
@@ -48,12 +53,9 @@ from sourcing.service.db import (
     now,
 )
 from sourcing.service.errors import documented, install_handlers
+from sourcing.service.gate import ASSETS, Gate
 from sourcing.service.jobs import DEADLINE_FACTOR, DEADLINE_SLACK, Supervisor
-from sourcing.service.limits import (
-    RequestSizeLimit,
-    check_size,
-    check_time_limit,
-)
+from sourcing.service.limits import check_size, check_time_limit
 from sourcing.service.schemas import (
     HealthOut,
     JobOut,
@@ -72,6 +74,8 @@ from sourcing.service.worker import model_source, scenario_source
 log = logging.getLogger("sourcing.service")
 
 JSON = "application/json"
+#: the most bytes of a request line and headers uvicorn buffers before it answers 400
+H11_MAX_HEADERS = 16 * 1024
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -96,7 +100,9 @@ def create_app(settings: Settings) -> FastAPI:
         yield
         supervisor.stop()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc load Swagger UI and ReDoc from the package
+        static_url=ASSETS,
+        swagger_ui_parameters={"validatorUrl": None},  # no call to a validator on the web
         title="sourcing",
         version=version("sourcing"),
         description="Least-cost sourcing of critical minerals across processing stages, within "
@@ -105,7 +111,12 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.token_digests = token_digests
-    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        Gate,
+        token_digests=token_digests,
+        max_bytes=settings.max_request_bytes,
+        body_timeout=settings.body_timeout,
+    )
     install_handlers(app)
 
     @app.get("/v1/health", response_model=HealthOut, responses=documented(503))
@@ -129,7 +140,9 @@ def create_app(settings: Settings) -> FastAPI:
         """The bundled models, by the name to give as `model`."""
         return [load_model(MODELS_DIR / f"{name}.yaml") for name in available_models()]
 
-    @app.post("/v1/validate", response_model=ValidateOut, responses=documented(400, 401, 413, 422))
+    @app.post(
+        "/v1/validate", response_model=ValidateOut, responses=documented(400, 401, 408, 413, 422)
+    )
     def validate_instance(body: ValidateIn, _: Caller) -> Any:
         """Check an instance and a model without solving; consistency warnings are listed
         (errors under `strict`)."""
@@ -143,7 +156,7 @@ def create_app(settings: Settings) -> FastAPI:
         response_model=PlanOut,
         responses={
             200: {"headers": {"Content-Location": {"schema": {"type": "string"}}}},
-            **documented(400, 401, 409, 413, 422, 429, 503),
+            **documented(400, 401, 408, 409, 413, 422, 429, 503),
         },
     )
     async def solve(body: SolveIn, owner: Caller) -> Any:
@@ -171,7 +184,7 @@ def create_app(settings: Settings) -> FastAPI:
         status_code=status.HTTP_202_ACCEPTED,
         responses={
             202: {"headers": {"Location": {"schema": {"type": "string"}}}},
-            **documented(400, 401, 413, 422, 429),
+            **documented(400, 401, 408, 413, 422, 429),
         },
     )
     def submit(body: SolveIn, owner: Caller, response: Response) -> Any:
@@ -332,9 +345,21 @@ def serve(
     """Run the service under uvicorn until interrupted."""
     import uvicorn
 
+    from sourcing.service.accesslog import Redacted
     from sourcing.service.settings import load_settings
 
     settings = load_settings(workers=workers, db=db, data_dir=data_dir)
     app = create_app(settings)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
-    uvicorn.run(app, host=host, port=port, timeout_graceful_shutdown=5, log_level="info")
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        timeout_graceful_shutdown=5,
+        timeout_keep_alive=5,  # an idle connection is closed 5 s after its last answer
+        h11_max_incomplete_event_size=H11_MAX_HEADERS,
+        log_level="info",
+    )
+    # after uvicorn.Config, which sets up uvicorn's loggers
+    logging.getLogger("uvicorn.access").addFilter(Redacted(app.state.token_digests))
+    uvicorn.Server(config).run()

@@ -1,6 +1,7 @@
 """The server's limits, each answered with the limit's name and the variable that sets it.
 
-* ``max_request_bytes``: a larger body is refused (413) before it is parsed.
+* ``max_request_bytes`` and ``body_timeout``: enforced by the front door
+  (:mod:`sourcing.service.gate`) before a body is read or parsed (413, 408).
 * ``max_offers`` and ``max_lanes``: counted on the loaded instance before anything is indexed
   (413). Lanes are the *candidate* lanes, the rows the engine's index builds before it drops
   pairs without transport: for each mineral and period, offers at stage s × offers at stage s+1,
@@ -12,11 +13,8 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from typing import Any
-
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sourcing.schema import Instance
 from sourcing.service.settings import ENV_PREFIX
@@ -135,68 +133,3 @@ def check_time_limit(requested: float | None, limit: float, name: str, hint: str
             f"options.time_limit {requested:g} s exceeds this server's limit of {limit:g} s{hint}",
         )
     return requested
-
-
-class RequestSizeLimit:
-    """ASGI middleware: refuse a request body over ``max_bytes`` with 413, before the app
-    reads it (by its Content-Length, or by counting a chunked body as it arrives)."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int):
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope["headers"])
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send, int(declared))
-            return
-        body: list[bytes] = []
-        size = 0
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                await self._refuse(send, None)
-                return
-            body.append(chunk)
-            more = message.get("more_body", False)
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": b"".join(body), "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
-
-    async def _refuse(self, send: Send, actual: int | None) -> None:
-        error = LimitExceeded(
-            413,
-            "max_request_bytes",
-            self.max_bytes,
-            actual,
-            f"the request body is larger than this server's limit of {self.max_bytes:,} bytes",
-        )
-        content = json.dumps(error.body()).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(content)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": content})

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
         default=100, ge=1, description="Jobs waiting for a worker; past it a submission gets 429."
     )
     max_request_bytes: int = Field(default=16 * 2**20, ge=1024, description="Largest request body.")
+    body_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds a request's body may take to arrive after its headers (408 past it).",
+    )
     max_offers: int = Field(default=100_000, ge=1, description="Most offers in one instance.")
     max_lanes: int = Field(
         default=1_000_000,
