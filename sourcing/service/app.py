@@ -8,7 +8,7 @@
     DELETE /v1/jobs/{id}    cancel it (a running job's solver process is killed)
     POST /v1/validate       check an instance and a model without solving
     GET  /v1/models         the bundled models
-    GET  /v1/health         no token needed
+    GET  /v1/health         no token needed (HEAD too)
     GET  /docs, /redoc      the API's pages, from the fastapi-offline package (no CDN), and
     GET  /openapi.json      the schema they show: public, as they carry no data
 
@@ -25,6 +25,7 @@ import json
 import logging
 import uuid
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from importlib.metadata import version
 from typing import Annotated, Any
 
@@ -91,6 +92,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        _purge()
         supervisor.start()
         log.info(
             "sourcing service: %d worker(s), database %s",
@@ -121,7 +123,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/v1/health", response_model=HealthOut, responses=documented(503))
     def health() -> Any:
-        """Whether the server and its database answer (no token needed)."""
+        """Whether the server and its database answer (no token needed; HEAD answers too)."""
         try:
             store.ping()
             queued = store.count(QUEUED)
@@ -134,6 +136,9 @@ def create_app(settings: Settings) -> FastAPI:
             "workers": {"limit": settings.workers, "busy": supervisor.busy},
             "queued": queued,
         }
+
+    # HEAD as a load balancer's probe asks it (GET's answer without its body); not in the schema
+    app.add_api_route("/v1/health", health, methods=["HEAD"], include_in_schema=False)
 
     @app.get("/v1/models", response_model=list[ModelSpec], responses=documented(401))
     def models(_: Caller) -> Any:
@@ -233,6 +238,13 @@ def create_app(settings: Settings) -> FastAPI:
             raise HTTPException(409, f"the job already {found.status}: nothing to cancel")
         return job_out(found)
 
+    def _purge() -> None:
+        """Forget the synchronous solves finished more than ``retain_sync_seconds`` ago: their
+        caller had the plan in the answer (at start, and on each new solve)."""
+        before = now() - timedelta(seconds=settings.retain_sync_seconds)
+        if gone := store.purge(SOLVE, before):
+            log.info("deleted %d synchronous solve(s) finished before %s", gone, before)
+
     def _withdraw(job_id: str) -> None:
         if not store.move(job_id, QUEUED, status=CANCELLED, finished_at=now()):
             supervisor.cancel(job_id)
@@ -256,6 +268,8 @@ def create_app(settings: Settings) -> FastAPI:
         scenario = _scenarios(body.scenario)
         loaded, _ = apply_scenarios(loaded, scenario_source(scenario))  # limits count the result
         check_size(loaded, settings.max_offers, settings.max_lanes)
+        if kind == SOLVE:
+            _purge()
         if store.count(QUEUED) >= settings.max_queue:
             raise HTTPException(
                 429,

@@ -115,7 +115,8 @@ class ErrorOut(BaseModel):
 class Progress(BaseModel):
     phase: str | None = Field(
         description="The engine phase running now: load, index, check, build, solve, duals, "
-        "extract or explain."
+        "extract or explain; null while queued and once finished (a failed job's `error.phase` "
+        "says where it failed)."
     )
     attempts: int = Field(description="Times the job was started (a restart re-queues it).")
 
@@ -131,6 +132,11 @@ class Timings(BaseModel):
 class JobError(BaseModel):
     message: str
     problems: list[ProblemOut] = Field(default_factory=list)
+    phase: str | None = Field(
+        default=None,
+        description="The engine phase the job failed in; null if it failed before the engine "
+        "started (e.g. the server stopped while it was queued).",
+    )
 
 
 class JobOut(BaseModel):

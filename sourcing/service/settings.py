@@ -64,6 +64,12 @@ class Settings(BaseSettings):
         default=3, ge=1, description="Starts of a job before a server restart fails it for good."
     )
     retry_after: int = Field(default=5, ge=1, description="Retry-After seconds of a 429.")
+    retain_sync_seconds: float = Field(
+        default=86_400.0,
+        ge=0,
+        description="Seconds a finished POST /v1/solve (its job and plan) is kept after it "
+        "finished; older ones are deleted when the next one is submitted. Queued jobs are kept.",
+    )
     api_tokens: SecretStr | None = Field(default=None, description="Comma-separated bearer tokens.")
     api_tokens_file: Path | None = Field(
         default=None, description="File of bearer tokens, one a line ('#' starts a comment)."
