@@ -75,7 +75,7 @@ from sourcing.service.worker import model_source, scenario_source
 log = logging.getLogger("sourcing.service")
 
 JSON = "application/json"
-#: the most bytes of a request line and headers uvicorn buffers before it answers 400
+#: the most bytes of an unfinished request line and headers uvicorn buffers (more: 400)
 H11_MAX_HEADERS = 16 * 1024
 
 
