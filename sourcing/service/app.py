@@ -8,11 +8,15 @@
     DELETE /v1/jobs/{id}    cancel it (a running job's solver process is killed)
     POST /v1/validate       check an instance and a model without solving
     GET  /v1/models         the bundled models
-    GET  /v1/health         no token needed
+    GET  /v1/health         no token needed (HEAD too)
+    GET  /docs, /redoc      the API's pages, from the fastapi-offline package (no CDN), and
+    GET  /openapi.json      the schema they show: public, as they carry no data
 
-A request's instance and model are loaded and checked here (invalid input: 422 naming table,
-row and field; too large: 413 naming the limit) before anything is queued; the solve itself runs
-in a solver process (:mod:`sourcing.service.jobs`), whose plan is stored and served byte for byte.
+Every other path needs a token, checked from the headers before a body is read (the front door:
+:mod:`sourcing.service.gate`). A request's instance and model are loaded and checked here
+(invalid input: 422 naming table, row and field; too large: 413 naming the limit) before anything
+is queued; the solve itself runs in a solver process (:mod:`sourcing.service.jobs`), whose plan
+is stored and served byte for byte.
 """
 
 from __future__ import annotations
@@ -21,12 +25,14 @@ import json
 import logging
 import uuid
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from importlib.metadata import version
 from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Query, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.engine import make_url
 
 from sourcing.api import load, validate
@@ -48,12 +54,9 @@ from sourcing.service.db import (
     now,
 )
 from sourcing.service.errors import documented, install_handlers
+from sourcing.service.gate import ASSETS, Gate
 from sourcing.service.jobs import DEADLINE_FACTOR, DEADLINE_SLACK, Supervisor
-from sourcing.service.limits import (
-    RequestSizeLimit,
-    check_size,
-    check_time_limit,
-)
+from sourcing.service.limits import check_size, check_time_limit
 from sourcing.service.schemas import (
     HealthOut,
     JobOut,
@@ -72,6 +75,8 @@ from sourcing.service.worker import model_source, scenario_source
 log = logging.getLogger("sourcing.service")
 
 JSON = "application/json"
+#: the most bytes of an unfinished request line and headers uvicorn buffers (more: 400)
+H11_MAX_HEADERS = 16 * 1024
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -87,6 +92,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        _purge()
         supervisor.start()
         log.info(
             "sourcing service: %d worker(s), database %s",
@@ -96,7 +102,9 @@ def create_app(settings: Settings) -> FastAPI:
         yield
         supervisor.stop()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc load Swagger UI and ReDoc from the package
+        static_url=ASSETS,
+        swagger_ui_parameters={"validatorUrl": None},  # no call to a validator on the web
         title="sourcing",
         version=version("sourcing"),
         description="Least-cost sourcing of critical minerals across processing stages, within "
@@ -105,12 +113,17 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.token_digests = token_digests
-    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        Gate,
+        token_digests=token_digests,
+        max_bytes=settings.max_request_bytes,
+        body_timeout=settings.body_timeout,
+    )
     install_handlers(app)
 
     @app.get("/v1/health", response_model=HealthOut, responses=documented(503))
     def health() -> Any:
-        """Whether the server and its database answer (no token needed)."""
+        """Whether the server and its database answer (no token needed; HEAD answers too)."""
         try:
             store.ping()
             queued = store.count(QUEUED)
@@ -124,12 +137,17 @@ def create_app(settings: Settings) -> FastAPI:
             "queued": queued,
         }
 
+    # HEAD as a load balancer's probe asks it (GET's answer without its body); not in the schema
+    app.add_api_route("/v1/health", health, methods=["HEAD"], include_in_schema=False)
+
     @app.get("/v1/models", response_model=list[ModelSpec], responses=documented(401))
     def models(_: Caller) -> Any:
         """The bundled models, by the name to give as `model`."""
         return [load_model(MODELS_DIR / f"{name}.yaml") for name in available_models()]
 
-    @app.post("/v1/validate", response_model=ValidateOut, responses=documented(400, 401, 413, 422))
+    @app.post(
+        "/v1/validate", response_model=ValidateOut, responses=documented(400, 401, 408, 413, 422)
+    )
     def validate_instance(body: ValidateIn, _: Caller) -> Any:
         """Check an instance and a model without solving; consistency warnings are listed
         (errors under `strict`)."""
@@ -143,7 +161,7 @@ def create_app(settings: Settings) -> FastAPI:
         response_model=PlanOut,
         responses={
             200: {"headers": {"Content-Location": {"schema": {"type": "string"}}}},
-            **documented(400, 401, 409, 413, 422, 429, 503),
+            **documented(400, 401, 408, 409, 413, 422, 429, 503),
         },
     )
     async def solve(body: SolveIn, owner: Caller) -> Any:
@@ -171,7 +189,7 @@ def create_app(settings: Settings) -> FastAPI:
         status_code=status.HTTP_202_ACCEPTED,
         responses={
             202: {"headers": {"Location": {"schema": {"type": "string"}}}},
-            **documented(400, 401, 413, 422, 429),
+            **documented(400, 401, 408, 413, 422, 429),
         },
     )
     def submit(body: SolveIn, owner: Caller, response: Response) -> Any:
@@ -220,6 +238,13 @@ def create_app(settings: Settings) -> FastAPI:
             raise HTTPException(409, f"the job already {found.status}: nothing to cancel")
         return job_out(found)
 
+    def _purge() -> None:
+        """Forget the synchronous solves finished more than ``retain_sync_seconds`` ago: their
+        caller had the plan in the answer (at start, and on each new solve)."""
+        before = now() - timedelta(seconds=settings.retain_sync_seconds)
+        if gone := store.purge(SOLVE, before):
+            log.info("deleted %d synchronous solve(s) finished before %s", gone, before)
+
     def _withdraw(job_id: str) -> None:
         if not store.move(job_id, QUEUED, status=CANCELLED, finished_at=now()):
             supervisor.cancel(job_id)
@@ -243,6 +268,8 @@ def create_app(settings: Settings) -> FastAPI:
         scenario = _scenarios(body.scenario)
         loaded, _ = apply_scenarios(loaded, scenario_source(scenario))  # limits count the result
         check_size(loaded, settings.max_offers, settings.max_lanes)
+        if kind == SOLVE:
+            _purge()
         if store.count(QUEUED) >= settings.max_queue:
             raise HTTPException(
                 429,
@@ -332,9 +359,21 @@ def serve(
     """Run the service under uvicorn until interrupted."""
     import uvicorn
 
+    from sourcing.service.accesslog import Redacted
     from sourcing.service.settings import load_settings
 
     settings = load_settings(workers=workers, db=db, data_dir=data_dir)
     app = create_app(settings)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
-    uvicorn.run(app, host=host, port=port, timeout_graceful_shutdown=5, log_level="info")
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        timeout_graceful_shutdown=5,
+        timeout_keep_alive=5,  # an idle connection is closed 5 s after its last answer
+        h11_max_incomplete_event_size=H11_MAX_HEADERS,
+        log_level="info",
+    )
+    # after uvicorn.Config, which sets up uvicorn's loggers
+    logging.getLogger("uvicorn.access").addFilter(Redacted(app.state.token_digests))
+    uvicorn.Server(config).run()

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     case,
     create_engine,
+    delete,
     event,
     func,
     select,
@@ -214,12 +215,29 @@ class Store:
             session.commit()
             return done.rowcount == 1
 
-    def ids(self, status: str, kind: str | None = None) -> list[tuple[str, str, int]]:
-        """(id, kind, attempts) of the jobs in ``status``."""
-        query = select(JobRecord.id, JobRecord.kind, JobRecord.attempts).where(
+    def ids(self, status: str, kind: str | None = None) -> list[tuple[str, str, int, str | None]]:
+        """(id, kind, attempts, phase) of the jobs in ``status``."""
+        query = select(JobRecord.id, JobRecord.kind, JobRecord.attempts, JobRecord.phase).where(
             JobRecord.status == status
         )
         if kind is not None:
             query = query.where(JobRecord.kind == kind)
         with Session(self.engine) as session:
-            return [(r.id, r.kind, r.attempts) for r in session.execute(query)]
+            return [(r.id, r.kind, r.attempts, r.phase) for r in session.execute(query)]
+
+    def purge(self, kind: str, before: datetime) -> int:
+        """Delete the finished jobs of ``kind`` that finished before ``before``, with their
+        plans, in one transaction; how many went."""
+        old = (
+            select(JobRecord.id)
+            .where(JobRecord.kind == kind, JobRecord.status.in_(FINISHED))
+            .where(JobRecord.finished_at < before)
+        )
+        with Session(self.engine) as session:
+            ids = list(session.scalars(old))
+            for start in range(0, len(ids), 500):  # bounded IN lists
+                batch = ids[start : start + 500]
+                session.execute(delete(PlanRecord).where(PlanRecord.job_id.in_(batch)))
+                session.execute(delete(JobRecord).where(JobRecord.id.in_(batch)))
+            session.commit()
+            return len(ids)

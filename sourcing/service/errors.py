@@ -26,6 +26,7 @@ def documented(*codes: int) -> dict[int | str, dict[str, Any]]:
         400: "The body is not JSON.",
         401: "No valid bearer token.",
         404: "No such job among the caller's.",
+        408: "The body did not arrive within the server's body timeout (named in `limit`).",
         409: "The job is not in a state that allows it.",
         413: "The request or the instance is over a limit of this server (named in `limit`).",
         422: "Invalid input: every problem by table, row and field, or a limit (named).",

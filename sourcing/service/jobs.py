@@ -60,6 +60,7 @@ class Running:
     lifeline: Connection  # the write end: the process exits when it closes
     deadline: float  # time.monotonic() past which the process is killed
     stopped: bool = False  # killed on purpose (cancelled, or past its deadline)
+    phase: str | None = None  # the engine phase it last reported
     done: threading.Event = field(default_factory=threading.Event)
 
 
@@ -99,7 +100,8 @@ class Supervisor:
             entry.process.join(timeout=5)
             job = self.store.get(entry.job_id)
             if job is not None and job.kind == SOLVE:
-                self._fail(entry.job_id, RUNNING, "the server stopped during this solve")
+                message = "the server stopped during this solve"
+                self._fail(entry.job_id, RUNNING, message, entry.phase)
             else:
                 self.store.move(
                     entry.job_id,
@@ -114,21 +116,22 @@ class Supervisor:
 
     def recover(self) -> None:
         """Account for the jobs a stopped server left running (and its unserved solves)."""
-        for job_id, kind, attempts in self.store.ids(RUNNING):
+        for job_id, kind, attempts, phase in self.store.ids(RUNNING):
             if kind == SOLVE:
-                self._fail(job_id, RUNNING, "the server stopped during this solve; solve again")
+                message = "the server stopped during this solve; solve again"
+                self._fail(job_id, RUNNING, message, phase)
             elif attempts >= self.max_attempts:
                 message = (
                     f"the server stopped while this job ran, {attempts} times: not started again"
                 )
-                self._fail(job_id, RUNNING, message)
+                self._fail(job_id, RUNNING, message, phase)
             else:
                 note = f"re-queued: the server stopped while it ran (start {attempts})"
                 self.store.move(
                     job_id, RUNNING, status=QUEUED, phase=None, started_at=None, note=note
                 )
                 log.warning("job %s %s", job_id, note)
-        for job_id, _kind, _ in self.store.ids(QUEUED, kind=SOLVE):
+        for job_id, _kind, _, _phase in self.store.ids(QUEUED, kind=SOLVE):
             self._fail(job_id, QUEUED, "the server stopped before this solve ran; solve again")
 
     def wake(self) -> None:
@@ -255,10 +258,12 @@ class Supervisor:
                     entry.job_id,
                     RUNNING,
                     f"the solver process stopped unexpectedly (exit code {code})",
+                    entry.phase,
                 )
             return
         kind = message[0]
         if kind == "phase":
+            entry.phase = message[1]
             self.store.move(entry.job_id, RUNNING, phase=message[1])
         elif kind == "plan":
             _, plan, summary = message
@@ -267,7 +272,8 @@ class Supervisor:
             self._release(entry)
             self._notify(entry.job_id)
         elif kind == "failed":
-            if self.store.finish(entry.job_id, FAILED, error=json.dumps(message[1])):
+            error = json.dumps({**message[1], "phase": entry.phase})
+            if self.store.finish(entry.job_id, FAILED, error=error):
                 log.info("job %s failed: %s", entry.job_id, message[1]["message"])
             self._release(entry)
             self._notify(entry.job_id)
@@ -292,11 +298,18 @@ class Supervisor:
             with self._lock:
                 entry.stopped = True
                 entry.process.kill()
-            self._fail(entry.job_id, RUNNING, "stopped: it ran far past its time limit")
+            self._fail(
+                entry.job_id, RUNNING, "stopped: it ran far past its time limit", entry.phase
+            )
 
-    def _fail(self, job_id: str, start: str, message: str) -> None:
-        error = json.dumps({"message": message, "problems": []})
-        if self.store.move(job_id, start, status=FAILED, finished_at=now(), error=error):
+    def _fail(self, job_id: str, start: str, message: str, phase: str | None = None) -> None:
+        """Fail the job if it is still in ``start``: its error says why, and in which engine
+        phase (None: before the engine started); its progress no longer shows a phase."""
+        error = json.dumps({"message": message, "problems": [], "phase": phase})
+        moved = self.store.move(
+            job_id, start, status=FAILED, finished_at=now(), error=error, phase=None
+        )
+        if moved:
             log.warning("job %s failed: %s", job_id, message)
         self._notify(job_id)
 

@@ -15,7 +15,15 @@ from datetime import datetime
 from typing import Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, SkipValidation, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SkipValidation,
+    StrictBool,
+    StrictFloat,
+    create_model,
+)
 
 from sourcing.plan import Plan
 from sourcing.schema import Instance, ModelSpec
@@ -25,17 +33,21 @@ Status = Literal[STATUSES]  # type: ignore[valid-type]
 
 
 class SolveOptions(BaseModel):
+    """The solver's options, taken as given: a number must be a JSON number and a switch a JSON
+    boolean (``"5"``, ``true`` as a time limit or ``"yes"`` as ``strict`` are refused, naming the
+    field, never read as 5 s, 1 s or true)."""
+
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    time_limit: float | None = Field(
+    time_limit: StrictFloat | None = Field(
         default=None,
         gt=0,
         description="Seconds the solver may run; absent: the server's limit for this endpoint.",
     )
-    rel_gap: float | None = Field(
+    rel_gap: StrictFloat | None = Field(
         default=None, ge=0, le=1, description="Relative MIP gap at which to stop."
     )
-    strict: bool = Field(default=False, description="Treat consistency warnings as errors.")
+    strict: StrictBool = Field(default=False, description="Treat consistency warnings as errors.")
 
 
 class SolveIn(BaseModel):
@@ -66,7 +78,7 @@ class ValidateIn(BaseModel):
 
     instance: SkipValidation[Instance]
     model: str | SkipValidation[ModelSpec] | None = None
-    strict: bool = Field(default=False, description="Treat consistency warnings as errors.")
+    strict: StrictBool = Field(default=False, description="Treat consistency warnings as errors.")
 
 
 class ValidateOut(BaseModel):
@@ -103,7 +115,8 @@ class ErrorOut(BaseModel):
 class Progress(BaseModel):
     phase: str | None = Field(
         description="The engine phase running now: load, index, check, build, solve, duals, "
-        "extract or explain."
+        "extract or explain; null while queued and once finished (a failed job's `error.phase` "
+        "says where it failed)."
     )
     attempts: int = Field(description="Times the job was started (a restart re-queues it).")
 
@@ -119,6 +132,11 @@ class Timings(BaseModel):
 class JobError(BaseModel):
     message: str
     problems: list[ProblemOut] = Field(default_factory=list)
+    phase: str | None = Field(
+        default=None,
+        description="The engine phase the job failed in; null if it failed before the engine "
+        "started (e.g. the server stopped while it was queued).",
+    )
 
 
 class JobOut(BaseModel):

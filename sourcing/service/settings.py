@@ -42,6 +42,11 @@ class Settings(BaseSettings):
         default=100, ge=1, description="Jobs waiting for a worker; past it a submission gets 429."
     )
     max_request_bytes: int = Field(default=16 * 2**20, ge=1024, description="Largest request body.")
+    body_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds a request's body may take to arrive after its headers (408 past it).",
+    )
     max_offers: int = Field(default=100_000, ge=1, description="Most offers in one instance.")
     max_lanes: int = Field(
         default=1_000_000,
@@ -59,6 +64,12 @@ class Settings(BaseSettings):
         default=3, ge=1, description="Starts of a job before a server restart fails it for good."
     )
     retry_after: int = Field(default=5, ge=1, description="Retry-After seconds of a 429.")
+    retain_sync_seconds: float = Field(
+        default=86_400.0,
+        ge=0,
+        description="Seconds a finished POST /v1/solve (its job and plan) is kept after it "
+        "finished; older ones are deleted when the next one is submitted. Queued jobs are kept.",
+    )
     api_tokens: SecretStr | None = Field(default=None, description="Comma-separated bearer tokens.")
     api_tokens_file: Path | None = Field(
         default=None, description="File of bearer tokens, one a line ('#' starts a comment)."

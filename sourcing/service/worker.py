@@ -12,6 +12,9 @@ a pipe:
 It also holds the read end of a *lifeline* pipe whose write end only the server holds: if the
 server dies (even by ``kill -9``) the pipe reads end-of-file and the process exits at once, so
 no orphaned solve keeps burning a core; the job is re-queued when the server starts again.
+Whatever the process is doing when its server dies, it leaves quietly with :data:`ORPHANED`: a
+message it can no longer send (the results pipe is broken) ends it the same way, where it would
+otherwise print a traceback into the server's log for a failure that is nobody's.
 """
 
 from __future__ import annotations
@@ -39,6 +42,13 @@ def run(request_json: str, results: Connection, lifeline: Connection) -> None:
     # the job (it re-queues it), so the solver process ignores it and waits to be stopped
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with_server, args=(lifeline,), daemon=True).start()
+
+    def send(message: tuple[Any, ...]) -> None:
+        try:
+            results.send(message)
+        except OSError:  # BrokenPipeError, ConnectionResetError: the server is gone
+            os._exit(ORPHANED)
+
     request = json.loads(request_json)
     options = request["options"]
     try:
@@ -49,22 +59,22 @@ def run(request_json: str, results: Connection, lifeline: Connection) -> None:
             time_limit=options["time_limit"],
             rel_gap=options.get("rel_gap"),
             strict=options.get("strict", False),
-            progress=lambda phase: results.send(("phase", phase)),
+            progress=lambda phase: send(("phase", phase)),
         )
     except InputError as error:
-        results.send(("failed", {"message": "invalid input", "problems": problems(error)}))
+        send(("failed", {"message": "invalid input", "problems": problems(error)}))
         return
     except Exception as error:  # noqa: BLE001 - reported on the job, the server lives on
         traceback.print_exc()
         message = f"internal error: {type(error).__name__}: {error}"
-        results.send(("failed", {"message": message, "problems": []}))
+        send(("failed", {"message": message, "problems": []}))
         return
     summary = {
         "termination_condition": plan.termination_condition.value,
         "solution_status": plan.solution_status.value,
         "objective": plan.objective,
     }
-    results.send(("plan", plan.to_json(indent=None), summary))
+    send(("plan", plan.to_json(indent=None), summary))
 
 
 def model_source(model: str | dict[str, Any] | None) -> Any:
