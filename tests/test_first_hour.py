@@ -12,12 +12,14 @@ CAN→USA.
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 import sourcing
 from sourcing.consistency import LISTED
@@ -212,3 +214,187 @@ def test_no_bundled_instance_has_a_lane_it_cannot_use():
         model = folder / "model.yaml" if (folder / "model.yaml").exists() else None
         warnings = sourcing.validate(folder, model)
         assert [w for w in warnings if "lane" in w or "reach" in w] == [], folder
+
+
+# -- item 12: a starting point ------------------------------------------------------------------
+#
+# `sourcing init DIR` writes sourcing/templates/starter: lithium mined in AUS (40/t, no limit) or
+# CHL (30/t, 150 t), refined in CHN (60/t) or the USA (100/t) at yield 0.5, 100 t to a plant in
+# the USA; ore lanes cost 5 into CHN and 10 into the USA, CHN→USA costs 20 and a 25% tariff.
+# Its README derives the optimum: 200 t of ore, Chile 150 t + Australia 50 t = 6,500; China
+# refines all 100 t at 60 + 2×5 + 20 + 15 = 105 each = 10,500; total 17,000.
+
+
+def switch_on(model_yaml: str, rule: str) -> str:
+    """The model file with one commented rule switched on, as the file's header tells a planner
+    to: delete the '# ' in front of the rule's lines."""
+    lines, on = [], False
+    for line in model_yaml.splitlines():
+        if line.startswith("  # - rule: "):
+            on = line == f"  # - rule: {rule}"
+        elif not line.startswith("  #   "):
+            on = False
+        lines.append(line.replace("  # ", "  ", 1) if on else line)
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def starter(tmp_path: Path) -> Path:
+    """What ``sourcing init`` writes (written here without a process)."""
+    from sourcing.starter import write_starter
+
+    folder = tmp_path / "my-instance"
+    write_starter(folder)
+    return folder
+
+
+def test_init_writes_every_table_and_solves_to_the_optimum_its_readme_derives(tmp_path):
+    """`sourcing init DIR` (exit 0) says how to solve what it wrote. Every table the loader
+    reads is there, the optional ones too, with the model and README; it validates under
+    --strict and solves (exit 0) to 17,000 USD, component by component as derived: purchase
+    6,500, processing 6,000, transport 1,000 + 2,000, tariffs 1,500."""
+    from sourcing.schema import TABLES
+
+    starter = tmp_path / "my-instance"
+    done = run("init", str(starter))
+    assert done.returncode == 0, done.stderr
+    assert f"sourcing solve {starter} --model {starter / 'model.yaml'}" in done.stdout
+
+    expected = {f"{t}.csv" for t in TABLES} | {"instance.yaml", "model.yaml", "README.md"}
+    assert {p.name for p in starter.iterdir()} == expected
+    assert sourcing.validate(starter, starter / "model.yaml", strict=True) == []
+
+    done = run("solve", str(starter), "--model", str(starter / "model.yaml"), "-f", "json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["objective"] == pytest.approx(17_000)
+    costs = {k: v for k, v in result["costs"].items() if v}
+    assert costs == pytest.approx(
+        {
+            "purchase": 6_500,
+            "processing": 6_000,
+            "transport": 3_000,
+            "tariffs": 1_500,
+            "total": 17_000,
+        }
+    )
+    supplied = {(r["stage"], r["country"]): r["quantity"] for r in result["shares"]}
+    assert supplied == pytest.approx(
+        {("mining", "CHL"): 150, ("mining", "AUS"): 50, ("refining", "CHN"): 100}
+    )
+    assert "**17,000 USD**" in (starter / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("rule", "optimum"),
+    [
+        ("max_country_share", 17_725),  # CHL 130 + AUS 70 = 6,700; CHN 65×105 + USA 35×120
+        ("exclude", 18_500),  # 6,500 + USA 100×120
+        ("min_suppliers", 17_300),  # the USA refines 20 t at 15 more per t
+        ("group_share", 17_468.75),  # 6,500 + 100 r ≥ 0.7 (12,500 + 40 r): r = 31.25 t
+    ],
+)
+def test_each_commented_rule_switches_on_to_the_optimum_in_its_comment(starter, rule, optimum):
+    """model.yaml as written has every rule commented out (YAML reads `rules:` as null: no
+    rules). Uncommenting one rule's lines gives a valid model whose optimum is the one the
+    comment and the README derive."""
+    text = (starter / "model.yaml").read_text(encoding="utf-8")
+    assert sourcing.load_model(starter / "model.yaml").rules == []
+    (starter / "model.yaml").write_text(switch_on(text, rule), encoding="utf-8")
+    model = sourcing.load_model(starter / "model.yaml")
+    assert [r.rule for r in model.rules] == [rule]
+    assert f"({optimum:,} USD" in text  # the comment states it
+    plan = sourcing.solve(starter, model)
+    assert plan.termination_condition.value == "optimal"
+    assert plan.objective == pytest.approx(optimum)
+
+
+def test_the_risk_objective_in_the_comment(starter):
+    """Swapping the objective lines as the comment says: ore costs 40 + 10 in AUS against 30 + 30
+    in CHL, refining 120 + 10 in the USA against 105 + 80 in CHN, so AUS mines 200 t and the USA
+    refines 100 t: cost 20,000 and risk 3,000."""
+    text = (starter / "model.yaml").read_text(encoding="utf-8")
+    text = text.replace("\nobjective: least_cost", "\n# objective: least_cost")
+    text = text.replace("\n# objective: {type: cost_and_risk", "\nobjective: {type: cost_and_risk")
+    plan = sourcing.solve(starter, sourcing.load_model(yaml.safe_load(text)))
+    assert plan.objective == pytest.approx(23_000)
+    assert plan.costs["risk"] == pytest.approx(3_000)
+
+
+def test_init_refuses_a_folder_that_is_not_empty_unless_forced(tmp_path):
+    """A folder holding the planner's notes is refused (exit 2, naming the folder and --force)
+    and left as it was; --force writes the starter beside the notes, which stay. A file in
+    place of the folder is refused even with --force."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine", encoding="utf-8")
+    refused = run("init", str(folder))
+    assert refused.returncode == 2
+    assert f"command line, field 'DIR': {folder} is not empty: choose a new folder, or add " in (
+        refused.stderr
+    )
+    assert "--force" in refused.stderr and "Traceback" not in refused.stderr
+    assert [p.name for p in folder.iterdir()] == ["notes.txt"]
+
+    forced = run("init", str(folder), "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert (folder / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert (folder / "supply.csv").exists()
+
+    from sourcing.starter import write_starter
+
+    with pytest.raises(InputError, match="is a file: give a folder"):
+        write_starter(folder / "notes.txt", force=True)
+
+
+def test_the_starter_ships_in_a_non_editable_install():
+    """pyproject's package-data names every file of the starter, so a wheel carries them (an
+    editable install would find them in the checkout either way)."""
+    import fnmatch
+    import tomllib
+
+    from sourcing.starter import starter_files
+    from tests.conftest import ROOT
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["sourcing"]
+    names = [f"templates/starter/{f.name}" for f in starter_files()]
+    assert len(names) == 11
+    assert all(any(fnmatch.fnmatch(n, p) for p in patterns) for n in names)
+
+
+# The README's answers, each checked on the starter.
+
+
+def test_a_site_country_must_be_in_countries_csv(starter):
+    """Moving the plant to DEU, which countries.csv does not list, is an input error naming the
+    sites table, its row and field."""
+    edit_table(starter, "sites", change=lambda r: {**r, "country": "DEU"})
+    with pytest.raises(InputError) as refused:
+        sourcing.validate(starter)
+    assert "sites, row 1, field 'country': unknown country 'DEU' (not in countries)" in [
+        str(p) for p in refused.value.problems
+    ]
+
+
+def test_yields_csv_is_optional(starter):
+    """Without yields.csv every yield is 1: 100 t of ore, all Chilean (3,000), refined in China
+    at 60 + 5 + 20 + 15 = 100 per t (10,000): 13,000."""
+    (starter / "yields.csv").unlink()
+    assert sourcing.solve(starter).objective == pytest.approx(13_000)
+
+
+def test_lanes_run_one_way(starter):
+    """transport.csv's CHN,USA row turned round (USA,CHN) no longer carries China's refined
+    lithium to the US plant: China's refinery has no lane onward (a warning), and the USA
+    refines all 100 t: 6,500 + 100 × 120 = 18,500."""
+    edit_table(
+        starter,
+        "transport",
+        change=lambda r: {**r, "from": "USA", "to": "CHN"} if r["from"] == "CHN" else r,
+    )
+    assert sourcing.validate(starter) == [
+        "supply, row 3, field 'country': li at stage 'refining' in CHN: no allowed lane onward "
+        "(list one in transport.csv or set transport_default)"
+    ]
+    assert sourcing.solve(starter).objective == pytest.approx(18_500)
