@@ -227,7 +227,10 @@ def _missing_link(data: ModelData, reach: _Reach, d: int) -> str:
             step &= reaches[np.maximum(reach.to_offer, 0)]
             reaches[reach.from_offer[step]] = True
     if not options:
-        return f"no chain of lanes leads from stage '{data.stages[0]}' to it ({NO_LANE})"
+        return (
+            f"no chain of lanes leads from stage '{data.stages[0]}' to it (list the missing "
+            "lanes in transport.csv or set transport_default)"
+        )
     return f"add a lane to transport.csv {', or '.join(options)}; or set transport_default"
 
 

@@ -152,6 +152,47 @@ def test_supply_whose_lanes_lead_nowhere_is_named_with_the_dead_end(tmp_path):
     ]
 
 
+def test_a_chain_broken_at_one_or_two_stages(tmp_path):
+    """Three stages (mining in AUS, refining in CHN, cathode in KOR), delivered at the buyer's
+    door (no sites table). With only AUS→CHN listed, one lane (CHN→KOR) would connect the buyer,
+    and validate names it; the solve's explanation opens the same lane. With no lane at all, two
+    are missing: validate says no chain leads to the buyer, and the explanation names both."""
+    document = {
+        "name": "three",
+        "stages": ["mining", "refining", "cathode"],
+        "minerals": [{"mineral": "li"}],
+        "countries": [{"country": c} for c in ("AUS", "CHN", "KOR")],
+        "supply": [
+            {"mineral": "li", "stage": s, "country": c, "price": 10}
+            for s, c in (("mining", "AUS"), ("refining", "CHN"), ("cathode", "KOR"))
+        ],
+        "transport": [{"from": "AUS", "to": "CHN", "cost": 1}],
+        "demand": [{"mineral": "li", "quantity": 50}],
+    }
+    assert sourcing.validate(document)[-1] == (
+        "demand, row 1, field 'mineral': li: no supplier can reach the buyer: add a lane to "
+        "transport.csv from a refining country (CHN) to a cathode country that reaches it (KOR); "
+        "or set transport_default"
+    )
+    why = sourcing.solve(document).infeasibility
+    assert [(lane["from_country"], lane["to_country"]) for lane in why["closed_lanes"]] == [
+        ("CHN", "KOR")
+    ]
+
+    document["transport"] = []
+    assert sourcing.validate(document)[-1] == (
+        "demand, row 1, field 'mineral': li: no supplier can reach the buyer: no chain of lanes "
+        "leads from stage 'mining' to it (list the missing lanes in transport.csv or set "
+        "transport_default)"
+    )
+    why = sourcing.solve(document).infeasibility
+    assert {(lane["from_country"], lane["to_country"]) for lane in why["closed_lanes"]} == {
+        ("AUS", "CHN"),
+        ("CHN", "KOR"),
+    }
+    assert "would cover all of the 50 t short" in why["summary"]
+
+
 def test_many_unreachable_sites_are_summarised_not_listed(tmp_path):
     """200 sites in 200 countries, one refiner in AUS, no transport table at all: every site is
     out of reach. The warnings name the first LISTED demand rows one by one and count the other
