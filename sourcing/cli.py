@@ -721,6 +721,29 @@ def convert(
     print(f"wrote {out} ({form})")
 
 
+@app.command()
+def init(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            metavar="DIR", help="The folder to write (created if missing; must be empty)."
+        ),
+    ],
+    force: Annotated[
+        bool,
+        typer.Option(help="Write into a folder that is not empty (the starter's files win)."),
+    ] = False,
+) -> None:
+    """Write a starter instance to DIR to edit into your own: every table (the optional ones
+    too), a model.yaml with the rules commented out, and a README.md deriving its optimum
+    (17,000 USD)."""
+    from sourcing.starter import write_starter
+
+    written = write_starter(folder, force=force)
+    print(f"wrote {folder} ({len(written)} files); solve it with:")
+    print(f"  sourcing solve {folder} --model {folder / 'model.yaml'}")
+
+
 def _load_for_output(instance, model, chosen: Format, out: Path | None):
     """The loaded instance and model, for outputs that echo them (workbook, report)."""
     from sourcing.api import load

@@ -2,20 +2,37 @@
 expects. Warnings by default, errors under ``--strict`` (PyPSA's ``consistency.py`` pattern).
 
 Each ``check_*`` returns problems naming the table, row (where one row is to blame) and field.
+A check that finds many of one kind names the first :data:`LISTED` and counts the rest in one
+more problem, so a large instance with a systematic hole gets a page, not thousands of lines.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+import pandas as pd
 
 from sourcing.build import applied_rules, rule_names
 from sourcing.errors import Problem
 from sourcing.index import NO_PERIOD, ModelData
 from sourcing.schema import ModelSpec
 
+#: Problems of one kind named one by one; the rest are counted.
+LISTED = 20
+#: Countries named in one message; the rest are counted.
+NAMED = 5
+NO_LANE = "list one in transport.csv or set transport_default"
+
 
 def check(data: ModelData, model: ModelSpec) -> list[Problem]:
-    return check_stage_coverage(data) + check_lanes(data) + check_rules_can_hold(data, model)
+    reach = _reach(data)
+    return (
+        check_stage_coverage(data)
+        + check_lanes(data, reach)
+        + check_sites_reached(data, reach)
+        + check_rules_can_hold(data, model)
+    )
 
 
 def _where(mineral: str, period: str, stage: str | None = None) -> str:
@@ -50,12 +67,11 @@ def check_stage_coverage(data: ModelData) -> list[Problem]:
     return problems
 
 
-def check_lanes(data: ModelData) -> list[Problem]:
-    """Offers with no lane onward cannot be used (no transport row and no transport_default)."""
-    offers = data.offers
-    onward = np.zeros(len(offers), dtype=bool)
-    onward[data.lanes["offer"].to_numpy()] = True
-    reached = (
+def check_lanes(data: ModelData, reach: _Reach | None = None) -> list[Problem]:
+    """Offers whose output cannot reach a site demanding it cannot be used: no lane onward (no
+    transport row and no transport_default), or lanes only to offers that cannot pass it on."""
+    offers, reach = data.offers, reach or _reach(data)
+    demanded = (
         offers[["mineral", "period", "stage"]]
         .merge(data.stage_volumes[["mineral", "period", "stage"]], how="left", indicator=True)[
             "_merge"
@@ -63,20 +79,177 @@ def check_lanes(data: ModelData) -> list[Problem]:
         .eq("both")
         .to_numpy()
     )
-    stranded = offers[~onward & reached]
+    onward = np.zeros(len(offers), dtype=bool)
+    onward[reach.from_offer] = True
+    stranded = np.flatnonzero(demanded & ~reach.useful)
+    following = dict(zip(data.stages, data.stages[1:], strict=False))
     problems = []
-    for row in stranded.itertuples(index=False):
+    for o in stranded[:LISTED]:
+        row = offers.iloc[o]
+        where = f"{_where(row.mineral, row.period, row.stage)} in {row.country}"
+        if onward[o]:
+            ahead = offers["country"].to_numpy()[reach.to_offer[reach.from_offer == o]]
+            message = (
+                f"{where}: no path onward to a site demanding {row.mineral}: its lanes lead "
+                f"only to {_names(ahead)} at stage '{following[row.stage]}', which cannot pass "
+                "it on"
+            )
+        else:
+            message = f"{where}: no allowed lane onward ({NO_LANE})"
+        problems.append(Problem("supply", int(row.supply_row), "country", message))
+    if len(stranded) > LISTED:
+        rest = offers.iloc[stranded[LISTED:]]
         problems.append(
             Problem(
                 "supply",
-                int(row.supply_row),
+                None,
                 "country",
-                f"{_where(row.mineral, row.period, row.stage)} in {row.country}: "
-                "no allowed lane onward "
-                "(list one in transport.csv or set transport_default)",
+                f"and {len(rest)} more offers whose output cannot reach a site demanding it "
+                f"({_counted(rest)})",
             )
         )
     return problems
+
+
+def check_sites_reached(data: ModelData, reach: _Reach | None = None) -> list[Problem]:
+    """Every demand row needs a chain of allowed lanes from a first-stage offer to its site.
+
+    Where there is none, the message names the lanes that would make one: at each stage where
+    offers are reached from the first stage and the next stage (or the site) reaches the site,
+    one lane between the two would do. Stages without any offer are left to
+    :func:`check_stage_coverage`.
+    """
+    reach, demand, offers = reach or _reach(data), data.demand, data.offers
+    offered = offers.groupby(["mineral", "period"])["stage_pos"].nunique()
+    complete = demand.set_index(["mineral", "period"]).index.map(offered).fillna(
+        0
+    ).to_numpy() == len(data.stages)
+    unserved = np.flatnonzero(complete & ~reach.served)
+    field = "site" if data.instance.sites else "mineral"
+    problems = []
+    for d in unserved[:LISTED]:
+        row = demand.iloc[d]
+        where = _where(row.mineral, row.period)
+        at = f"site '{row.site}' ({row.country})" if data.instance.sites else "the buyer"
+        problems.append(
+            Problem(
+                "demand",
+                int(row.demand_row),
+                field,
+                f"{where}: no supplier can reach {at}: {_missing_link(data, reach, d)}",
+            )
+        )
+    if len(unserved) > LISTED:
+        rest = demand.iloc[unserved[LISTED:]]
+        problems.append(
+            Problem(
+                "demand",
+                None,
+                field,
+                f"and {len(rest)} more demand rows no supplier can reach "
+                f"({_counted(rest, ['mineral', 'site'])})",
+            )
+        )
+    return problems
+
+
+@dataclass
+class _Reach:
+    """Which offers and demand rows the allowed lanes connect.
+
+    ``reached``: the offer gets material from the first stage (first-stage offers always do);
+    ``useful``: its output can reach a site demanding it; ``served``: the demand row gets
+    material from the first stage. ``from_offer``/``to_offer``/``demand_row`` list the lanes
+    (-1 where not an inbound lane, or not a delivery)."""
+
+    from_offer: np.ndarray
+    to_offer: np.ndarray
+    demand_row: np.ndarray
+    reached: np.ndarray
+    useful: np.ndarray
+    served: np.ndarray
+
+
+def _reach(data: ModelData) -> _Reach:
+    offers, lanes, demand = data.offers, data.lanes, data.demand
+    from_offer, to_offer = lanes["offer"].to_numpy(), lanes["to_offer"].to_numpy()
+    inbound = to_offer >= 0
+    key = ["mineral", "period", "site"]
+    demand_row = np.full(len(lanes), -1)
+    demand_row[~inbound] = (
+        lanes.loc[~inbound, key]
+        .merge(demand[key].assign(_row=np.arange(len(demand))), how="left", on=key)["_row"]
+        .to_numpy()
+    )
+    position = offers["stage_pos"].to_numpy()
+    reached = position == 0
+    for pos in range(len(data.stages) - 1):
+        step = inbound & (position[from_offer] == pos) & reached[from_offer]
+        reached[to_offer[step]] = True
+    served = np.zeros(len(demand), dtype=bool)
+    served[demand_row[~inbound & reached[from_offer]]] = True
+    useful = np.zeros(len(offers), dtype=bool)
+    useful[from_offer[~inbound]] = True
+    for pos in range(len(data.stages) - 2, -1, -1):
+        step = inbound & (position[from_offer] == pos) & useful[np.maximum(to_offer, 0)]
+        useful[from_offer[step]] = True
+    return _Reach(from_offer, to_offer, demand_row, reached, useful, served)
+
+
+def _missing_link(data: ModelData, reach: _Reach, d: int) -> str:
+    """The lanes that would connect demand row ``d`` to the first stage, stage by stage."""
+    offers, row = data.offers, data.demand.iloc[d]
+    mine = (offers["mineral"] == row.mineral).to_numpy() & (
+        offers["period"] == row.period
+    ).to_numpy()
+    position, country = offers["stage_pos"].to_numpy(), offers["country"].to_numpy()
+    last = len(data.stages) - 1
+    reaches = np.zeros(len(offers), dtype=bool)  # offers with a chain of lanes to this site
+    reaches[reach.from_offer[reach.demand_row == d]] = True
+    options = []
+    for pos in range(last, -1, -1):
+        here = mine & (position == pos) & reach.reached
+        if pos == last:
+            ahead = f"{row.country}" if data.instance.sites else None
+        else:
+            after = mine & (position == pos + 1) & reaches
+            ahead = (
+                f"a {data.stages[pos + 1]} country that reaches it ({_names(country[after])})"
+                if after.any()
+                else None
+            )
+        if here.any() and ahead is not None:
+            options.append(
+                f"from a {data.stages[pos]} country ({_names(country[here])}) to {ahead}"
+            )
+        if pos > 0:
+            step = (position[reach.from_offer] == pos - 1) & (reach.to_offer >= 0)
+            step &= reaches[np.maximum(reach.to_offer, 0)]
+            reaches[reach.from_offer[step]] = True
+    if not options:
+        return (
+            f"no chain of lanes leads from stage '{data.stages[0]}' to it (list the missing "
+            "lanes in transport.csv or set transport_default)"
+        )
+    return f"add a lane to transport.csv {', or '.join(options)}; or set transport_default"
+
+
+def _names(countries) -> str:
+    """Up to :data:`NAMED` distinct names, sorted, and how many more."""
+    unique = sorted(set(map(str, countries)))
+    more = f" and {len(unique) - NAMED} more" if len(unique) > NAMED else ""
+    return ", ".join(unique[:NAMED]) + more
+
+
+def _counted(rows: pd.DataFrame, by: list[str] | None = None) -> str:
+    """How many rows per group, the largest groups first, at most :data:`NAMED` groups."""
+    by = by or ["mineral", "stage"]
+    counts = rows.groupby(by).size().sort_values(ascending=False, kind="stable")
+    shown = [
+        f"{' '.join(map(str, k if isinstance(k, tuple) else (k,)))}: {n}" for k, n in counts.items()
+    ]
+    more = f", and {len(shown) - NAMED} more groups" if len(shown) > NAMED else ""
+    return ", ".join(shown[:NAMED]) + more
 
 
 def check_rules_can_hold(data: ModelData, model: ModelSpec) -> list[Problem]:

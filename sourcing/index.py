@@ -117,6 +117,100 @@ def _lanes(instance: Instance, offers: pd.DataFrame, demand: pd.DataFrame) -> pd
     Lanes are the one table whose size is a product (offers × offers): it is joined on integer
     codes, and text columns are taken from small tables, never hashed per lane.
     """
+    lanes = _candidates(instance, offers, demand)
+    allowed = ~np.isnan(lanes.transport)
+    if not allowed.all():  # drop closed lanes before any per-lane table is made
+        lanes = lanes.subset(allowed)
+    return lanes.table(offers, demand, _lane_tariff(instance, lanes.codes, lanes.price(offers)))
+
+
+def closed_lanes(data: ModelData, keys: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The lanes the data closes: pairs of offers at consecutive stages of a mineral and period
+    (and last-stage offers with the sites demanding them) between different countries that
+    ``transport`` does not list, when no ``transport_default`` is set.
+
+    ``keys`` (columns ``mineral``, ``period``) limits the search to those groups. The columns are
+    those of :attr:`ModelData.lanes` (``offer`` and ``to_offer`` are offer ids of ``data``) plus
+    ``demand_row``, the row of ``data.demand`` a delivery lane would serve (-1 otherwise); no
+    costs (the lane has none).
+    """
+    offers, demand = data.offers, data.demand
+    if keys is not None:
+        key = ["mineral", "period"]
+        offers = offers.merge(keys[key].drop_duplicates(), on=key)
+        demand = demand.reset_index(names="_row").merge(keys[key].drop_duplicates(), on=key)
+    lanes = _candidates(data.instance, offers.reset_index(drop=True), demand)
+    lanes = lanes.subset(np.isnan(lanes.transport))
+    table = lanes.table(offers, demand, np.zeros(len(lanes.from_offer)))
+    table = table.drop(columns=["price", "transport", "tariff"])
+    # back to the ids of the whole instance's offers and demand rows
+    offer_id = offers["offer"].to_numpy()
+    inbound = lanes.to_offer >= 0
+    table["offer"] = offer_id[lanes.from_offer]
+    table["to_offer"] = np.where(inbound, offer_id[np.maximum(lanes.to_offer, 0)], -1)
+    rows = demand["_row"].to_numpy() if "_row" in demand else np.arange(len(demand))
+    table["demand_row"] = np.where(inbound, -1, rows[np.maximum(lanes.demand_row, 0)])
+    return table
+
+
+@dataclass
+class _Candidates:
+    """Every lane the stages allow, with its transport cost (NaN: closed by the data).
+
+    ``from_offer``/``to_offer`` are positions in the offers table joined, ``demand_row`` in the
+    demand table (-1 where not a delivery)."""
+
+    from_offer: np.ndarray
+    to_offer: np.ndarray
+    demand_row: np.ndarray
+    codes: _LaneCodes
+    transport: np.ndarray
+
+    def subset(self, keep: np.ndarray) -> _Candidates:
+        return _Candidates(
+            self.from_offer[keep],
+            self.to_offer[keep],
+            self.demand_row[keep],
+            self.codes.subset(keep),
+            self.transport[keep],
+        )
+
+    def price(self, offers: pd.DataFrame) -> np.ndarray:
+        return offers["price"].to_numpy()[self.from_offer]
+
+    def table(self, offers: pd.DataFrame, demand: pd.DataFrame, tariff: np.ndarray) -> pd.DataFrame:
+        """The lanes as a table, text taken from the small tables (no per-lane conversion)."""
+        from_offer, to_offer, places = self.from_offer, self.to_offer, self.codes.places
+        delivered = to_offer < 0
+
+        def text(values: pd.Series, rows: np.ndarray) -> pd.api.extensions.ExtensionArray:
+            return pd.array(values, dtype="str").take(rows)
+
+        site = np.full(len(from_offer), None, dtype=object)
+        site[delivered] = demand["site"].to_numpy(dtype=object)[self.demand_row[delivered]]
+        return pd.DataFrame(
+            {
+                "lane": np.arange(len(from_offer)),
+                "mineral": text(offers["mineral"], from_offer),
+                "period": text(offers["period"], from_offer),
+                "offer": from_offer,
+                "stage": text(offers["stage"], from_offer),
+                "stage_pos": offers["stage_pos"].to_numpy()[from_offer],
+                "from_country": text(places.to_series(), self.codes.from_place),
+                "price": self.price(offers),
+                "to_offer": to_offer.astype(int),
+                "to_country": text(places.to_series(), self.codes.to_place),
+                "site": pd.Series(site, dtype=object),
+                "transport": self.transport,
+                "tariff": tariff,
+            },
+            copy=False,
+        )
+
+
+def _candidates(instance: Instance, offers: pd.DataFrame, demand: pd.DataFrame) -> _Candidates:
+    """Every lane the stages allow (offers × next-stage offers of the same mineral and period,
+    last-stage offers × demand rows), with the transport cost of each; NaN where closed."""
     key = ["mineral", "period"]
     offer_group, demand_group = _group_codes(offers[key], demand[key])
     position = offers["stage_pos"].to_numpy()
@@ -149,41 +243,7 @@ def _lanes(instance: Instance, offers: pd.DataFrame, demand: pd.DataFrame) -> pd
     codes = _LaneCodes(places, minerals, from_place, to_place, mineral_code)
     default_site = places.get_loc(DEFAULT_SITE) if not instance.sites else -1
     transport = _lane_transport(instance, codes, to_place == default_site)
-    allowed = ~np.isnan(transport)
-    if not allowed.all():  # drop closed lanes before any per-lane table is made
-        codes = codes.subset(allowed)
-        from_offer, to_offer, demand_row = (
-            from_offer[allowed],
-            to_offer[allowed],
-            demand_row[allowed],
-        )
-        transport, delivered = transport[allowed], delivered[allowed]
-    price = offers["price"].to_numpy()[from_offer]
-
-    def text(values: pd.Series, rows: np.ndarray) -> pd.api.extensions.ExtensionArray:
-        return pd.array(values, dtype="str").take(rows)  # no per-lane conversion of text
-
-    site = np.full(len(from_offer), None, dtype=object)
-    site[delivered] = demand["site"].to_numpy(dtype=object)[demand_row[delivered]]
-    lanes = pd.DataFrame(
-        {
-            "lane": np.arange(len(from_offer)),
-            "mineral": text(offers["mineral"], from_offer),
-            "period": text(offers["period"], from_offer),
-            "offer": from_offer,
-            "stage": text(offers["stage"], from_offer),
-            "stage_pos": position[from_offer],
-            "from_country": text(places.to_series(), codes.from_place),
-            "price": price,
-            "to_offer": to_offer.astype(int),
-            "to_country": text(places.to_series(), codes.to_place),
-            "site": pd.Series(site, dtype=object),
-            "transport": transport,
-            "tariff": _lane_tariff(instance, codes, price),
-        },
-        copy=False,
-    )
-    return lanes
+    return _Candidates(from_offer, to_offer, demand_row, codes, transport)
 
 
 @dataclass

@@ -123,6 +123,12 @@ def required_columns(table: str) -> list[str]:
 ROW_ADAPTERS = {name: TypeAdapter(record) for name, record in TABLES.items()}
 
 
+def no_rules_as_empty(rules: Any) -> Any:
+    """``rules:`` with every rule commented out (YAML reads it as null) means no rules: the
+    way a planner switches the last rule off in a model file."""
+    return [] if rules is None else rules
+
+
 class Instance(BaseModel):
     """An instance: what exists (minerals, countries, offers, lanes, tariffs) and what is needed.
 
@@ -153,6 +159,11 @@ class Instance(BaseModel):
     tariffs: list[TariffRow] = Field(default_factory=list)
     sites: list[SiteRow] = Field(default_factory=list)
     demand: list[DemandRow] = Field(min_length=1)
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _no_rules(cls, rules: Any) -> Any:
+        return no_rules_as_empty(rules)
 
     @field_validator("stages", "periods")
     @classmethod
@@ -187,6 +198,11 @@ class ModelSpec(BaseModel):
     description: str = ""
     objective: Objective = Field(default_factory=CostObjective)
     rules: list[Rule] = Field(default_factory=list)
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _no_rules(cls, rules: Any) -> Any:
+        return no_rules_as_empty(rules)
 
     @field_validator("objective", mode="before")
     @classmethod

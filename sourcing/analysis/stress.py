@@ -162,7 +162,7 @@ def _outcome(
     unmet, by_mineral = np.nan, ""
     if is_infeasible(raw):
         lp = with_upper_bounds(built.lp, "supply", lost, 0.0)
-        why = explain.explain(built.data, lp, built.network, options)
+        why = explain.explain(built.data, lp, built.network, options, name_closed_lanes=False)
         uncovered = pd.DataFrame(why.get("uncovered") or [])
         unmet, by_mineral = total_unmet(uncovered, "short") if len(uncovered) else (0.0, "")
     return {
