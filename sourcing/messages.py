@@ -39,6 +39,17 @@ _WORDING = {
 }
 
 
+def _shown(value: Any) -> str:
+    """The planner's value, short: as JSON/YAML spell booleans, and never a 5,000-digit integer
+    (Python refuses to print those)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int) and abs(value) >= 10**40:
+        return "a number of more than 40 digits"
+    shown = repr(value)
+    return shown if len(shown) <= 40 else shown[:37] + "..."
+
+
 def problem_from(default_table: str, error: Any) -> Problem:
     """Turn a pydantic error into (table, row, field) and a message a planner reads."""
     loc = list(error["loc"])
@@ -65,8 +76,7 @@ def problem_from(default_table: str, error: Any) -> Problem:
     elif kind not in ("missing", "value_error", "extra_forbidden") and not isinstance(
         error.get("input"), (dict, list)
     ):
-        shown = repr(error["input"])
-        message += f" (got {shown if len(shown) <= 40 else shown[:37] + '...'})"
+        message += f" (got {_shown(error['input'])})"
 
     if loc and loc[0] in TABLES:
         if len(loc) >= 2 and isinstance(loc[1], int):

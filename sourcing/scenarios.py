@@ -60,15 +60,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sourcing.errors import InputError, Problem
 from sourcing.io import find_named, names_in, read_document
 from sourcing.messages import problem_from
+from sourcing.numeric import PlainNumber
 from sourcing.references import check_instance, groups_of
 from sourcing.schema import DEFAULT_SITE, LARGEST, Instance
 
 SCENARIOS_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
-Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-Factor = Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
-Amount = Annotated[float, Field(ge=-LARGEST, le=LARGEST, allow_inf_nan=False)]
-Quantity = Annotated[float, Field(ge=0, le=LARGEST, allow_inf_nan=False)]
+Fraction = Annotated[float, PlainNumber, Field(ge=0, le=1, allow_inf_nan=False)]
+Factor = Annotated[float, PlainNumber, Field(ge=0, le=1e6, allow_inf_nan=False)]
+Amount = Annotated[float, PlainNumber, Field(ge=-LARGEST, le=LARGEST, allow_inf_nan=False)]
+Quantity = Annotated[float, PlainNumber, Field(ge=0, le=LARGEST, allow_inf_nan=False)]
 When = dt.date | str
 Names = list[str] | None
 

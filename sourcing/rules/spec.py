@@ -12,7 +12,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+from sourcing.numeric import PlainNumber
+
+Fraction = Annotated[float, PlainNumber, Field(ge=0, le=1, allow_inf_nan=False)]
+#: A count of countries (or of the largest shares): at least one, and far fewer than a million.
+Count = Annotated[int, PlainNumber, Field(ge=1, le=1_000_000)]
 
 
 class RuleError(ValueError):
@@ -99,8 +103,8 @@ class MinSuppliers(Selectors):
     """At least ``count`` countries per mineral and stage, each with at least ``min_share``."""
 
     rule: Literal["min_suppliers"]
-    count: int = Field(ge=1)
-    min_share: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = Field(
+    count: Count
+    min_share: Annotated[float, PlainNumber, Field(gt=0, le=1, allow_inf_nan=False)] = Field(
         default=0.05,
         description="A country counts as a supplier when it supplies at least this share of the "
         "stage's volume (default 5%: a token tonne must not count as diversification).",
@@ -119,14 +123,14 @@ class MaxSuppliers(Selectors):
     """At most ``count`` countries used per mineral and stage."""
 
     rule: Literal["max_suppliers"]
-    count: int = Field(ge=1)
+    count: Count
 
 
 class TopShare(Selectors):
     """The ``k`` largest country shares together are at most ``share`` (linear, no binaries)."""
 
     rule: Literal["top_share"]
-    k: int = Field(ge=1)
+    k: Count
     share: Fraction
 
 
