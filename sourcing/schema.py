@@ -16,6 +16,9 @@ Numbers. A number is read one way whatever the file (:mod:`sourcing.numeric`):
 - ``inf``, ``nan``, ``1e400`` and JSON's ``NaN``/``Infinity`` are refused as "must be a finite
   number";
 - integers in a document are at most 100 digits long (the largest value accepted, 1e12, has 13).
+
+In a YAML document, ``1_000``, ``0x10``, ``010`` or ``yes`` are text, not numbers or booleans
+(YAML 1.2, :mod:`sourcing.files`), so the same rule refuses them there too.
 """
 
 from typing import Annotated, Any, Literal, NotRequired
