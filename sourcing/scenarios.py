@@ -62,6 +62,7 @@ from sourcing.io import find_named, names_in, read_document
 from sourcing.messages import problem_from
 from sourcing.numeric import PlainNumber
 from sourcing.references import check_instance, groups_of
+from sourcing.rules.spec import Names as Selection
 from sourcing.schema import DEFAULT_SITE, LARGEST, Instance
 
 SCENARIOS_DIR = Path(__file__).resolve().parent.parent / "scenarios"
@@ -71,7 +72,7 @@ Factor = Annotated[float, PlainNumber, Field(ge=0, le=1e6, allow_inf_nan=False)]
 Amount = Annotated[float, PlainNumber, Field(ge=-LARGEST, le=LARGEST, allow_inf_nan=False)]
 Quantity = Annotated[float, PlainNumber, Field(ge=0, le=LARGEST, allow_inf_nan=False)]
 When = dt.date | str
-Names = list[str] | None
+Names = Selection | None  # as a rule's selectors: absent selects all, an empty list is an error
 
 
 class ChangeError(ValueError):

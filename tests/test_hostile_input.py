@@ -172,6 +172,49 @@ def test_a_yaml_merge_key_may_be_overridden():
     assert parse_yaml("a: &a {x: 1, y: 1}\nb: {<<: *a, x: 2}\n")["b"] == {"x": 2, "y": 1}
 
 
+# --- empty selectors ----------------------------------------------------------------------------
+
+
+def test_an_empty_selector_list_in_a_model_is_an_error(tmp_path):
+    """``minerals: []`` was dropped with a warning ("applies to no demanded mineral") and the
+    plan ignored the rule: it is an error naming the model's rule and the field."""
+    model = tmp_path / "m.yaml"
+    model.write_text("rules: [{rule: max_country_share, share: 0.5, minerals: []}]\n")
+    problem = only(problems_of(write_instance(tmp_path / "t1"), model))
+    check(problem, "model rules", 1, "minerals", "empty list selects nothing")
+
+
+@pytest.mark.parametrize("field", ["stages", "countries", "groups"])
+def test_an_empty_selector_list_in_instance_rules_is_an_error(tmp_path, field):
+    """The same in an instance's own ``rules``, for each selector."""
+    rule = f"rules: [{{rule: exclude, groups: [FEOC], {field}: []}}]\n"
+    if field == "groups":
+        rule = "rules: [{rule: exclude, countries: [CHN], groups: []}]\n"
+    problem = only(problems_of(write_instance(tmp_path, INSTANCE_YAML + rule)))
+    check(problem, "instance rules", 1, field, "empty list selects nothing")
+
+
+def test_an_empty_selector_list_in_a_scenario_is_an_error(tmp_path):
+    """A scenario change with ``countries: []`` silently changed nothing; it is an error."""
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("changes: [{change: capacity, countries: [], cut: 0.5}]\n")
+    with pytest.raises(InputError) as raised:
+        sourcing.validate(write_instance(tmp_path / "t1"), scenario=str(scenario))
+    check(only(raised.value.problems), "scenario s.yaml changes", 1, "countries", "empty list")
+
+
+@pytest.mark.parametrize("command", ["validate", "solve"])
+def test_the_command_line_refuses_an_empty_selector_with_exit_2(tmp_path, command):
+    """``sourcing solve`` exited 0 with a warning; both commands exit 2 with the same words."""
+    model = tmp_path / "m.yaml"
+    model.write_text("rules: [{rule: max_country_share, share: 0.5, minerals: []}]\n")
+    done = run_cli(command, write_instance(tmp_path / "t1"), "--model", model)
+    assert done.returncode == 2, done.stderr
+    assert "model rules, row 1, field 'minerals': max_country_share: an empty list" in flat(
+        done.stderr
+    )
+
+
 # --- size and row limits ------------------------------------------------------------------------
 
 

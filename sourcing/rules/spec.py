@@ -10,13 +10,25 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from sourcing.numeric import PlainNumber
 
 Fraction = Annotated[float, PlainNumber, Field(ge=0, le=1, allow_inf_nan=False)]
 #: A count of countries (or of the largest shares): at least one, and far fewer than a million.
 Count = Annotated[int, PlainNumber, Field(ge=1, le=1_000_000)]
+
+
+def _selects_something(names: list[str]) -> list[str]:
+    if not names:
+        raise ValueError(
+            "an empty list selects nothing: leave the key out to select all, or name at least one"
+        )
+    return names
+
+
+#: A selector's names: absent (``None``) selects all, so an empty list is a mistake, not "none".
+Names = Annotated[list[str], AfterValidator(_selects_something)]
 
 
 class RuleError(ValueError):
@@ -31,12 +43,10 @@ class Selectors(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, coerce_numbers_to_str=True)
 
     name: str | None = Field(default=None, description="Label in the plan and in dual keys.")
-    minerals: list[str] | None = Field(
-        default=None, description="Minerals it applies to; absent: all."
-    )
-    stages: list[str] | None = Field(default=None, description="Stages it applies to; absent: all.")
-    countries: list[str] | None = Field(default=None, description="Countries it applies to.")
-    groups: list[str] | None = Field(default=None, description="Country groups it applies to.")
+    minerals: Names | None = Field(default=None, description="Minerals it applies to; absent: all.")
+    stages: Names | None = Field(default=None, description="Stages it applies to; absent: all.")
+    countries: Names | None = Field(default=None, description="Countries it applies to.")
+    groups: Names | None = Field(default=None, description="Country groups it applies to.")
 
     @property
     def selects_countries(self) -> bool:
