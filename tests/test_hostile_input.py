@@ -19,6 +19,7 @@ import sourcing
 from sourcing import InputError
 from sourcing.files import MAX_DEPTH, MAX_FILE_BYTES, MAX_TABLE_ROWS, MAX_YAML_BYTES, parse_yaml
 from sourcing.numeric import MAX_NUMBER_CHARS
+from sourcing.references import MAX_DUPLICATES_SHOWN
 from tests.test_input_errors import (
     CSV,
     INSTANCE_YAML,
@@ -256,6 +257,17 @@ def test_a_yaml_document_over_its_size_limit_is_refused(tmp_path):
         handle.truncate(MAX_YAML_BYTES + 1)
     problem = only(problems_of(folder))
     check(problem, "instance", None, None, "instance.yaml", "a YAML document", "(4.0 MiB)")
+
+
+def test_duplicate_rows_are_listed_up_to_a_bound_and_the_rest_counted(tmp_path):
+    """AUS's mining offer copied 1,000 times: the first copies are listed with their rows, and
+    one more problem counts the rest, so a table of a million copies stays a short report."""
+    copies = "li,mining,AUS,100,50\n" * 1000
+    problems = problems_of(write_instance(tmp_path, supply=CSV["supply"] + copies))
+    assert len(problems) == MAX_DUPLICATES_SHOWN + 1
+    check(problems[0], "supply", 6, "mineral", "duplicate of row 1")
+    more = 1000 - MAX_DUPLICATES_SHOWN
+    check(problems[-1], "supply", None, "mineral", f"and {more:,} more rows that duplicate")
 
 
 # --- deep and huge documents --------------------------------------------------------------------
