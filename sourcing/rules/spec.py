@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sourcing.numeric import PlainNumber
 
@@ -19,16 +19,14 @@ Fraction = Annotated[float, PlainNumber, Field(ge=0, le=1, allow_inf_nan=False)]
 Count = Annotated[int, PlainNumber, Field(ge=1, le=1_000_000)]
 
 
-def _selects_something(names: list[str]) -> list[str]:
-    if not names:
+def selects_something(names: list[str] | None) -> list[str] | None:
+    """A selector's names: absent (``None``) selects all, so an empty list is a mistake (a rule
+    or a change that silently does nothing), not "none"."""
+    if names is not None and not names:
         raise ValueError(
             "an empty list selects nothing: leave the key out to select all, or name at least one"
         )
     return names
-
-
-#: A selector's names: absent (``None``) selects all, so an empty list is a mistake, not "none".
-Names = Annotated[list[str], AfterValidator(_selects_something)]
 
 
 class RuleError(ValueError):
@@ -43,10 +41,14 @@ class Selectors(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, coerce_numbers_to_str=True)
 
     name: str | None = Field(default=None, description="Label in the plan and in dual keys.")
-    minerals: Names | None = Field(default=None, description="Minerals it applies to; absent: all.")
-    stages: Names | None = Field(default=None, description="Stages it applies to; absent: all.")
-    countries: Names | None = Field(default=None, description="Countries it applies to.")
-    groups: Names | None = Field(default=None, description="Country groups it applies to.")
+    minerals: list[str] | None = Field(
+        default=None, description="Minerals it applies to; absent: all."
+    )
+    stages: list[str] | None = Field(default=None, description="Stages it applies to; absent: all.")
+    countries: list[str] | None = Field(default=None, description="Countries it applies to.")
+    groups: list[str] | None = Field(default=None, description="Country groups it applies to.")
+
+    _not_empty = field_validator("minerals", "stages", "countries", "groups")(selects_something)
 
     @property
     def selects_countries(self) -> bool:
