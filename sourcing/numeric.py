@@ -45,12 +45,22 @@ def _plain(value: Any) -> Any:
                 "must be a number of at most {limit} characters",
                 {"limit": MAX_NUMBER_CHARS},
             )
-        if not (PLAIN.fullmatch(text) or NOT_FINITE.fullmatch(text)):
+        if PLAIN.fullmatch(text) or NOT_FINITE.fullmatch(text):
+            return text
+        if _python_reads(text):  # 1_000, ١٢: read as numbers by Python, not by a spreadsheet
             raise PydanticCustomError(
                 "number_spelling", "must be a number written plainly, such as 12, 0.5 or 1e3"
             )
-        return text
+        raise PydanticCustomError("number_parsing", "must be a number")
     return value
+
+
+def _python_reads(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 #: Put before the bounds of every number type: ``Annotated[float, PlainNumber, Field(...)]``.
