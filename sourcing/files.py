@@ -14,7 +14,7 @@ found, and comes before the file is parsed:
     MAX_NUMBER_CHARS       100    digits of a number (:mod:`sourcing.numeric`)
 
 Why these numbers: the largest bundled tables have 100,000 rows (the OR-Library capa/capb
-lanes, 3.6 MB) and the ladder's largest rung, lp-3m, has 39,800 lanes and 30,000 offers for its
+lanes, 2.8 MB) and the ladder's largest rung, lp-3m, has 39,800 lanes and 30,000 offers for its
 3 million flow variables; ten times the first is allowed. A table of 999,000 lanes (17 MB)
 validates in about 15 s and 0.85 GB; a 150 MB supply.csv of 3.1 million rows is refused in a
 second, before it is read. A CSV file's lines are counted before it is parsed (a row takes at
