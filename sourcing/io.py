@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from sourcing import references
 from sourcing.errors import InputError, Problem
 from sourcing.files import MAX_TABLE_ROWS, check_regular, read_bytes, read_document
-from sourcing.messages import problem_from
+from sourcing.messages import huge_integer, problem_from
 from sourcing.schema import REQUIRED_TABLES, TABLES, Instance, ModelSpec, columns, required_columns
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
@@ -75,6 +75,8 @@ def load_model(source: str | Path | dict[str, Any] | ModelSpec | None = None) ->
         return ModelSpec.model_validate(document)
     except ValidationError as error:
         raise InputError([problem_from("model", e) for e in error.errors()]) from None
+    except ValueError:  # an integer too long to become a name: see messages.huge_integer
+        raise InputError([huge_integer("model", document)]) from None
 
 
 def available_models() -> list[str]:
@@ -335,6 +337,8 @@ def _validate(document: dict[str, Any], problems: list[Problem], covered: Covere
         found = (problem_from(META_TABLE, e) for e in error.errors())
         problems += [p for p in found if not _is_covered(p, covered)]
         raise InputError(problems) from None
+    except ValueError:  # an integer too long to become a name: see messages.huge_integer
+        raise InputError([*problems, huge_integer(META_TABLE, document)]) from None
     if problems:
         raise InputError(problems)
     return instance

@@ -59,7 +59,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sourcing.errors import InputError, Problem
 from sourcing.io import find_named, names_in, read_document
-from sourcing.messages import problem_from
+from sourcing.messages import huge_integer, problem_from
 from sourcing.numeric import PlainNumber
 from sourcing.references import check_instance, groups_of
 from sourcing.rules.spec import selects_something
@@ -209,6 +209,8 @@ def load_scenario(source: ScenarioLike) -> Scenario:
         return Scenario.model_validate(document)
     except ValidationError as error:
         raise InputError([_problem(label, e) for e in error.errors()]) from None
+    except ValueError:  # an integer too long to become a name: see messages.huge_integer
+        raise InputError([huge_integer(label, document)]) from None
 
 
 def _problem(label: str, error: Any) -> Problem:

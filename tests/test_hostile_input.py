@@ -96,6 +96,17 @@ def test_a_huge_integer_in_a_mapping_is_refused_without_a_crash(tmp_path):
     check(problem, "model rules", 1, "count", f"more than {MAX_NUMBER_CHARS} digits")
 
 
+@pytest.mark.parametrize(("table", "field"), [("countries", "country"), ("supply", "period")])
+def test_a_huge_integer_where_a_name_belongs_is_located(table, field):
+    """A document given in Python with a 5,001-digit integer as a country or a period: pydantic
+    turns numbers into names with str(), which Python refuses past 4,300 digits (a ValueError,
+    exit 1); the problem names the table, row and field."""
+    doc = document()
+    doc[table][0][field] = 10**5000
+    problem = only(problems_of(doc))
+    check(problem, table, 1, field, f"more than {MAX_NUMBER_CHARS} digits")
+
+
 def test_a_scenario_cut_of_true_is_refused(tmp_path):
     """A scenario's ``cut: true`` would close every selected offer; it is an error instead."""
     scenario = tmp_path / "s.yaml"
