@@ -351,7 +351,11 @@ def _check_depth(root: yaml.Node) -> None:
             raise yaml.composer.ComposerError(None, None, _deeper(MAX_DEPTH), level[0].start_mark)
         children = []
         for node in level:
-            items = node.value if isinstance(node, yaml.SequenceNode) else chain(*node.value)
+            items = (
+                node.value
+                if isinstance(node, yaml.SequenceNode)
+                else chain.from_iterable(node.value)
+            )
             for child in items:
                 if isinstance(child, yaml.CollectionNode) and id(child) not in seen:
                     seen.add(id(child))
