@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import fnmatch
+import io
 import json
 import math
 import multiprocessing
@@ -38,6 +39,7 @@ from pathlib import Path
 
 from sourcing import ladder
 from sourcing.errors import InputError, Problem
+from sourcing.files import read_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCES = ROOT / "instances"
@@ -108,12 +110,12 @@ class Run:
 def read_index(path: Path = INDEX) -> list[Entry]:
     """The entries of an index file; every bad cell is reported with its row and column."""
     table = path.name
-    try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
-            header = rows[0].keys() if rows else []
-    except OSError as error:
-        raise InputError([Problem(table, None, None, f"cannot read {path}: {error}")]) from None
+    try:  # read_bytes refuses a FIFO, a device or a file over the size limit
+        text = read_bytes(path, table).decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError([Problem(table, None, None, f"{path} is not UTF-8 text")]) from None
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    header = rows[0].keys() if rows else []
     needed = ("name", "tier", "model", "expected_objective", "tolerance", "source")
     missing = [c for c in needed if c not in header]
     if missing:

@@ -11,16 +11,15 @@ from __future__ import annotations
 import csv
 import difflib
 import io
-import json
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from sourcing import references
 from sourcing.errors import InputError, Problem
-from sourcing.messages import problem_from
+from sourcing.files import MAX_TABLE_ROWS, check_regular, read_bytes, read_document
+from sourcing.messages import huge_integer, problem_from
 from sourcing.schema import REQUIRED_TABLES, TABLES, Instance, ModelSpec, columns, required_columns
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
@@ -44,14 +43,15 @@ def load_instance(source: str | Path | dict[str, Any] | Instance) -> Instance:
         path = Path(source)
         if path.is_dir():
             document = _read_folder(path, problems, covered)
-        elif path.is_file() and path.suffix.lower() in WORKBOOK_SUFFIXES:
+        elif not path.exists():
+            raise InputError([Problem(META_TABLE, None, None, f"no such file or folder: {path}")])
+        elif path.suffix.lower() in WORKBOOK_SUFFIXES:
             from sourcing.workbook import read_instance  # openpyxl only for a workbook
 
+            check_regular(path, META_TABLE)  # a FIFO or a device is refused, not opened
             return read_instance(path)
-        elif path.is_file():
+        else:  # read_document refuses a FIFO, a device, or a file over the size limit
             document = _clean_document(read_document(path, META_TABLE), problems, covered)
-        else:
-            raise InputError([Problem(META_TABLE, None, None, f"no such file or folder: {path}")])
     instance = _validate(document, problems, covered)
     problems += references.check_instance(instance)
     if problems:
@@ -75,6 +75,8 @@ def load_model(source: str | Path | dict[str, Any] | ModelSpec | None = None) ->
         return ModelSpec.model_validate(document)
     except ValidationError as error:
         raise InputError([problem_from("model", e) for e in error.errors()]) from None
+    except ValueError:  # an integer too long to become a name: see messages.huge_integer
+        raise InputError([huge_integer("model", document)]) from None
 
 
 def available_models() -> list[str]:
@@ -91,45 +93,16 @@ def find_named(name: str, folder: Path, kind: str, shown_as: str) -> Path:
     else an error listing the bundled names (models and scenarios are found alike)."""
     local = Path(folder.name) / f"{name}.yaml"
     for candidate in (Path(name), local, folder / f"{name}.yaml"):
-        if candidate.is_file():
+        if candidate.exists() and not candidate.is_dir():  # read_document refuses a FIFO
             return candidate
     known = ", ".join(names_in(folder)) or "none"
     message = f"no {kind} file or name '{name}' ({shown_as}: {known})"
     raise InputError([Problem(kind, None, None, message)])
 
 
-def read_document(path: Path, table: str) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except OSError as error:
-        problem = Problem(table, None, None, f"cannot read {path.name}: {error.strerror}")
-        raise InputError([problem]) from None
-    except UnicodeDecodeError:
-        raise InputError([Problem(table, None, None, f"{path.name} is not UTF-8 text")]) from None
-    except (json.JSONDecodeError, yaml.YAMLError) as error:
-        problem = Problem(table, None, None, f"cannot read {path.name}: {_syntax(error)}")
-        raise InputError([problem]) from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise InputError([Problem(table, None, None, f"{path.name} must hold a mapping of keys")])
-    return data
-
-
-def _syntax(error: json.JSONDecodeError | yaml.YAMLError) -> str:
-    """A parser error in one line: what is wrong, and where."""
-    if isinstance(error, json.JSONDecodeError):
-        return f"{error.msg} at line {error.lineno}, column {error.colno}"
-    mark = getattr(error, "problem_mark", None)
-    what = getattr(error, "problem", None) or str(error).splitlines()[0]
-    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-    return f"{what}{where}"
-
-
 def _read_folder(folder: Path, problems: list[Problem], covered: Covered) -> dict[str, Any]:
     meta_path = folder / "instance.yaml"
-    if not meta_path.is_file():
+    if not meta_path.exists():
         raise InputError([Problem(META_TABLE, None, None, f"{folder} has no instance.yaml")])
     document = read_document(meta_path, META_TABLE)
     for table in TABLES:
@@ -175,30 +148,16 @@ def _read_csv(
     """The rows of one CSV table as records of non-blank cells; ``None`` if it cannot be read.
 
     Row numbers are those a spreadsheet shows below the header: a blank line is a row too, so
-    every later row keeps its number (trailing blank lines are ignored).
+    every later row keeps its number (trailing blank lines are ignored). A file over the size
+    limit, or of more than ``MAX_TABLE_ROWS`` rows, is refused (:mod:`sourcing.files`).
     """
     try:
-        raw = path.read_bytes()
-    except OSError as error:
-        problems.append(Problem(table, None, None, f"cannot read {path.name}: {error.strerror}"))
+        data = read_bytes(path, table)  # a regular file within the size limit
+    except InputError as error:  # reported; the other tables are still read
+        problems += error.problems
         return None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        row = raw[: error.start].count(b"\n")
-        problems.append(
-            Problem(table, row, None, f"{path.name} is not UTF-8 text: save it as 'CSV UTF-8'")
-        )
-        return None
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True, skipinitialspace=True)
-    rows: list[list[str]] = []
-    try:
-        for cells in reader:
-            rows.append(list(map(str.strip, cells)))
-    except csv.Error as error:
-        problems.append(
-            Problem(table, len(rows), None, f"cannot read {path.name}: {error} (check the quotes)")
-        )
+    rows = _csv_rows(data, path, table, problems)
+    if rows is None:
         return None
     while rows and not any(rows[-1]):
         rows.pop()
@@ -231,6 +190,51 @@ def _read_csv(
             )
         records.append({name: cells[pos] for pos, name in kept if pos < len(cells) and cells[pos]})
     return records
+
+
+def _csv_rows(
+    data: bytes, path: Path, table: str, problems: list[Problem]
+) -> list[list[str]] | None:
+    """The stripped cells of each line; ``None`` (reported) if the file has too many lines, is
+    not UTF-8 text, or has a quote the CSV rules cannot read.
+
+    The lines are counted before anything is parsed: a row takes at least one line, so a file
+    of at most ``MAX_TABLE_ROWS`` + 1 lines has at most ``MAX_TABLE_ROWS`` rows below its header.
+    """
+    lines = data.count(b"\n") + (not data.endswith(b"\n") and bool(data))
+    if lines > MAX_TABLE_ROWS + 1:
+        problems.append(
+            Problem(
+                table,
+                None,
+                None,
+                f"{path.name} has {lines:,} lines: a table may have at most "
+                f"{MAX_TABLE_ROWS:,} rows below its header",
+            )
+        )
+        return None
+    # decoded as it is parsed: no second copy of a large file in memory
+    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    rows: list[list[str]] = []
+    try:
+        for cells in csv.reader(text, strict=True, skipinitialspace=True):
+            rows.append(list(map(str.strip, cells)))
+    except UnicodeDecodeError:
+        try:
+            data.decode("utf-8-sig")
+            row = None  # pragma: no cover - the stream found an error the whole file has not
+        except UnicodeDecodeError as error:
+            row = data[: error.start].count(b"\n")
+        problems.append(
+            Problem(table, row, None, f"{path.name} is not UTF-8 text: save it as 'CSV UTF-8'")
+        )
+        return None
+    except csv.Error as error:
+        problems.append(
+            Problem(table, len(rows), None, f"cannot read {path.name}: {error} (check the quotes)")
+        )
+        return None
+    return rows
 
 
 def _known_columns(
@@ -281,6 +285,18 @@ def _clean_document(
         rows = document.get(table)
         if not isinstance(rows, list):
             continue
+        if len(rows) > MAX_TABLE_ROWS:
+            problems.append(
+                Problem(
+                    table,
+                    None,
+                    None,
+                    f"has {len(rows):,} rows: a table may have at most {MAX_TABLE_ROWS:,}",
+                )
+            )
+            covered.add((table, None, None))
+            document[table] = []
+            continue
         allowed = columns(table)
         unknown: dict[str, int] = {}
         present: set[str] = set()
@@ -321,6 +337,8 @@ def _validate(document: dict[str, Any], problems: list[Problem], covered: Covere
         found = (problem_from(META_TABLE, e) for e in error.errors())
         problems += [p for p in found if not _is_covered(p, covered)]
         raise InputError(problems) from None
+    except ValueError:  # an integer too long to become a name: see messages.huge_integer
+        raise InputError([*problems, huge_integer(META_TABLE, document)]) from None
     if problems:
         raise InputError(problems)
     return instance

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, get_args
 
 from sourcing.errors import Problem
+from sourcing.numeric import MAX_NUMBER_CHARS
 from sourcing.rules.spec import Rule
 from sourcing.schema import TABLES, Instance, ModelSpec
 
@@ -39,6 +40,17 @@ _WORDING = {
 }
 
 
+def _shown(value: Any) -> str:
+    """The planner's value, short: as JSON/YAML spell booleans, and never a 5,000-digit integer
+    (Python refuses to print those)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int) and abs(value) >= 10**40:
+        return "a number of more than 40 digits"
+    shown = repr(value)
+    return shown if len(shown) <= 40 else shown[:37] + "..."
+
+
 def problem_from(default_table: str, error: Any) -> Problem:
     """Turn a pydantic error into (table, row, field) and a message a planner reads."""
     loc = list(error["loc"])
@@ -62,11 +74,13 @@ def problem_from(default_table: str, error: Any) -> Problem:
             if kind == "union_tag_invalid"
             else f"'{key}' is required"
         )
-    elif kind not in ("missing", "value_error", "extra_forbidden") and not isinstance(
-        error.get("input"), (dict, list)
-    ):
-        shown = repr(error["input"])
-        message += f" (got {shown if len(shown) <= 40 else shown[:37] + '...'})"
+    elif kind not in (
+        "missing",
+        "value_error",
+        "extra_forbidden",
+        "number_too_long",
+    ) and not isinstance(error.get("input"), (dict, list)):
+        message += f" (got {_shown(error['input'])})"
 
     if loc and loc[0] in TABLES:
         if len(loc) >= 2 and isinstance(loc[1], int):
@@ -94,3 +108,23 @@ def problem_from(default_table: str, error: Any) -> Problem:
         message += f" (allowed: {', '.join(allowed)})"
     field = ".".join(str(x) for x in loc) or None
     return Problem(default_table, None, field, message)
+
+
+def huge_integer(default_table: str, document: Any) -> Problem:
+    """Where a mapping given in Python holds an integer Python cannot turn into text (more than
+    4,300 digits), which pydantic meets as a plain ValueError where a name belongs. Only called
+    after that error, so the walk costs nothing on valid input."""
+    stack: list[tuple[tuple[Any, ...], Any]] = [((), document)]
+    found: tuple[Any, ...] = ()
+    while stack:
+        loc, value = stack.pop()
+        if isinstance(value, dict):
+            stack += [((*loc, k), v) for k, v in reversed(value.items())]
+        elif isinstance(value, list):
+            stack += [((*loc, i), v) for i, v in reversed(list(enumerate(value)))]
+        elif isinstance(value, int) and value.bit_length() > 14_000:  # about 4,300 digits
+            found = loc
+            break
+    message = f"is a number of more than {MAX_NUMBER_CHARS} digits"
+    error = {"loc": found, "type": "number_too_long", "msg": message, "input": None}
+    return problem_from(default_table, error)

@@ -1,6 +1,7 @@
 """Checks between tables that a per-row schema cannot see: unknown names, duplicate keys.
 
-Each check returns problems naming the table, the 1-based row and the field; nothing is dropped.
+Each check returns problems naming the table, the 1-based row and the field; nothing is dropped
+(beyond the first 20 duplicates of a table, the rest are counted in one problem).
 Rule selectors naming nothing that exists are errors too (:func:`check_rules`).
 """
 
@@ -11,6 +12,9 @@ from typing import Any
 
 from sourcing.errors import Problem
 from sourcing.schema import DEFAULT_SITE, Instance
+
+#: Duplicate rows listed one by one per table; the rest are counted.
+MAX_DUPLICATES_SHOWN = 20
 
 
 def groups_of(country_row: dict[str, Any]) -> list[str]:
@@ -188,16 +192,28 @@ def _unique_ids(
 
 
 def _duplicates(rows: list[Any], table: str, key: tuple[str, ...], problems: list[Problem]) -> None:
+    """Each row whose key an earlier row has; the first ``MAX_DUPLICATES_SHOWN`` are listed and
+    the rest counted in one more problem, so a table of a million copies is one short report."""
     keys = [tuple(map(r.get, key)) for r in rows]
     if len(set(keys)) == len(keys):  # the usual case, checked in one pass
         return
     first: dict[tuple[Any, ...], int] = {}
+    found = 0
     for i, k in enumerate(keys, 1):
-        if k in first:
+        if k not in first:
+            first[k] = i
+            continue
+        found += 1
+        if found <= MAX_DUPLICATES_SHOWN:
             shown = ", ".join(f"{c}={v}" for c, v in zip(key, k, strict=True) if v is not None)
             problems.append(Problem(table, i, key[0], f"duplicate of row {first[k]} ({shown})"))
-        else:
-            first[k] = i
+    if found > MAX_DUPLICATES_SHOWN:
+        more = found - MAX_DUPLICATES_SHOWN
+        problems.append(
+            Problem(
+                table, None, key[0], f"... and {more:,} more rows that duplicate an earlier row"
+            )
+        )
 
 
 def _period_overlap(

@@ -55,20 +55,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sourcing.errors import InputError, Problem
 from sourcing.io import find_named, names_in, read_document
-from sourcing.messages import problem_from
+from sourcing.messages import huge_integer, problem_from
+from sourcing.numeric import PlainNumber
 from sourcing.references import check_instance, groups_of
+from sourcing.rules.spec import selects_something
 from sourcing.schema import DEFAULT_SITE, LARGEST, Instance
 
 SCENARIOS_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
-Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-Factor = Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
-Amount = Annotated[float, Field(ge=-LARGEST, le=LARGEST, allow_inf_nan=False)]
-Quantity = Annotated[float, Field(ge=0, le=LARGEST, allow_inf_nan=False)]
+Fraction = Annotated[float, PlainNumber, Field(ge=0, le=1, allow_inf_nan=False)]
+Factor = Annotated[float, PlainNumber, Field(ge=0, le=1e6, allow_inf_nan=False)]
+Amount = Annotated[float, PlainNumber, Field(ge=-LARGEST, le=LARGEST, allow_inf_nan=False)]
+Quantity = Annotated[float, PlainNumber, Field(ge=0, le=LARGEST, allow_inf_nan=False)]
 When = dt.date | str
 Names = list[str] | None
 
@@ -99,6 +101,10 @@ class _Change(Window):
         default_factory=list, description="Windows in which the measure is suspended."
     )
     note: str = Field(default="", description="What the change stands for, and its source.")
+
+    _not_empty = field_validator(
+        "minerals", "countries", "groups", "stages", "destinations", "sites", check_fields=False
+    )(selects_something)
 
 
 class CapacityCut(_Change):
@@ -203,6 +209,8 @@ def load_scenario(source: ScenarioLike) -> Scenario:
         return Scenario.model_validate(document)
     except ValidationError as error:
         raise InputError([_problem(label, e) for e in error.errors()]) from None
+    except ValueError:  # an integer too long to become a name: see messages.huge_integer
+        raise InputError([huge_integer(label, document)]) from None
 
 
 def _problem(label: str, error: Any) -> Problem:

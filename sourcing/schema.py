@@ -4,6 +4,21 @@ Every table of an instance is a list of records whose columns are declared here 
 folder form (CSV files), the JSON/YAML document form and ``sourcing schema`` all read these
 declarations. Rows are validated as ``TypedDict`` records (plain dicts, cheap at scale).
 Cross-table checks (references, duplicates) live in :mod:`sourcing.references`.
+
+Numbers. A number is read one way whatever the file (:mod:`sourcing.numeric`):
+
+- as text (a CSV cell, or a string in a document) it is plain decimal, as a spreadsheet writes
+  it: an optional sign, ASCII digits with an optional decimal point, an optional exponent
+  (``12``, ``-3``, ``0.5``, ``.5``, ``12.``, ``1e3``, ``+2.5E-3``), at most 100 characters;
+- everything else is refused, naming the cell and the text found: ``1_000`` (Python reads
+  1000), ``0x10``, ``1,000``, ``1.000.000``, ``12 t``, digits of other scripts (``١٢``), and a
+  boolean (``true`` in JSON or YAML, which pydantic would read as 1);
+- ``inf``, ``nan``, ``1e400`` and JSON's ``NaN``/``Infinity`` are refused as "must be a finite
+  number";
+- integers in a document are at most 100 digits long (the largest value accepted, 1e12, has 13).
+
+In a YAML document, ``1_000``, ``0x10``, ``010`` or ``yes`` are text, not numbers or booleans
+(YAML 1.2, :mod:`sourcing.files`), so the same rule refuses them there too.
 """
 
 from typing import Annotated, Any, Literal, NotRequired
@@ -11,6 +26,7 @@ from typing import Annotated, Any, Literal, NotRequired
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
+from sourcing.numeric import PlainNumber
 from sourcing.rules.spec import Rule
 
 # Numbers given where a name belongs (a period 2025 in YAML or JSON) are read as text, so they
@@ -28,9 +44,11 @@ LARGEST = 1e12
 YIELD_RANGE = (1e-6, 1e6)
 
 Id = Annotated[str, Field(min_length=1)]
-Quantity = Annotated[float, Field(ge=0, le=LARGEST, allow_inf_nan=False)]
-Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-PositiveFactor = Annotated[float, Field(ge=YIELD_RANGE[0], le=YIELD_RANGE[1], allow_inf_nan=False)]
+Quantity = Annotated[float, PlainNumber, Field(ge=0, le=LARGEST, allow_inf_nan=False)]
+Fraction = Annotated[float, PlainNumber, Field(ge=0, le=1, allow_inf_nan=False)]
+PositiveFactor = Annotated[
+    float, PlainNumber, Field(ge=YIELD_RANGE[0], le=YIELD_RANGE[1], allow_inf_nan=False)
+]
 
 
 class MineralRow(TypedDict):

@@ -10,9 +10,23 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+from sourcing.numeric import PlainNumber
+
+Fraction = Annotated[float, PlainNumber, Field(ge=0, le=1, allow_inf_nan=False)]
+#: A count of countries (or of the largest shares): at least one, and far fewer than a million.
+Count = Annotated[int, PlainNumber, Field(ge=1, le=1_000_000)]
+
+
+def selects_something(names: list[str] | None) -> list[str] | None:
+    """A selector's names: absent (``None``) selects all, so an empty list is a mistake (a rule
+    or a change that silently does nothing), not "none"."""
+    if names is not None and not names:
+        raise ValueError(
+            "an empty list selects nothing: leave the key out to select all, or name at least one"
+        )
+    return names
 
 
 class RuleError(ValueError):
@@ -33,6 +47,8 @@ class Selectors(BaseModel):
     stages: list[str] | None = Field(default=None, description="Stages it applies to; absent: all.")
     countries: list[str] | None = Field(default=None, description="Countries it applies to.")
     groups: list[str] | None = Field(default=None, description="Country groups it applies to.")
+
+    _not_empty = field_validator("minerals", "stages", "countries", "groups")(selects_something)
 
     @property
     def selects_countries(self) -> bool:
@@ -99,8 +115,8 @@ class MinSuppliers(Selectors):
     """At least ``count`` countries per mineral and stage, each with at least ``min_share``."""
 
     rule: Literal["min_suppliers"]
-    count: int = Field(ge=1)
-    min_share: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = Field(
+    count: Count
+    min_share: Annotated[float, PlainNumber, Field(gt=0, le=1, allow_inf_nan=False)] = Field(
         default=0.05,
         description="A country counts as a supplier when it supplies at least this share of the "
         "stage's volume (default 5%: a token tonne must not count as diversification).",
@@ -119,14 +135,14 @@ class MaxSuppliers(Selectors):
     """At most ``count`` countries used per mineral and stage."""
 
     rule: Literal["max_suppliers"]
-    count: int = Field(ge=1)
+    count: Count
 
 
 class TopShare(Selectors):
     """The ``k`` largest country shares together are at most ``share`` (linear, no binaries)."""
 
     rule: Literal["top_share"]
-    k: int = Field(ge=1)
+    k: Count
     share: Fraction
 
 
