@@ -26,13 +26,19 @@ NO_LANE = "list one in transport.csv or set transport_default"
 
 
 def check(data: ModelData, model: ModelSpec) -> list[Problem]:
+    """Every consistency warning, its rows as the planner sees them (a CSV file's or a sheet's
+    row, where the instance came from one: :func:`sourcing.io.as_shown`)."""
+    from sourcing.io import as_shown
+
     reach = _reach(data)
-    return (
+    found = (
         check_stage_coverage(data)
         + check_lanes(data, reach)
         + check_sites_reached(data, reach)
         + check_rules_can_hold(data, model)
     )
+    header_rows = data.instance._header_rows
+    return [as_shown(p, header_rows) for p in found]
 
 
 def _where(mineral: str, period: str, stage: str | None = None) -> str:

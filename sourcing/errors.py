@@ -14,8 +14,9 @@ class Problem:
     """One thing wrong with the input.
 
     ``table`` is the CSV file name without ``.csv`` (or ``instance`` / ``model`` for the YAML
-    documents); ``row`` is the 1-based data row (the header is row 0, so CSV line = row + 1);
-    ``field`` is the column or key.
+    documents); ``row`` is the row a spreadsheet shows for a CSV file or a workbook sheet (the
+    header is row 1, so the first record is row 2, the CSV file's line 2), and the record's
+    position from 1 in a JSON/YAML document's list; ``field`` is the column or key.
     """
 
     table: str

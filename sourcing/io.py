@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,12 @@ def load_instance(source: str | Path | dict[str, Any] | Instance) -> Instance:
     else:
         path = Path(source)
         if path.is_dir():
-            document = _read_folder(path, problems, covered)
+            try:
+                instance = _load_folder(path, problems, covered)
+            except InputError as error:
+                raise InputError([as_shown(p) for p in error.problems]) from None
+            instance._header_rows = 1
+            return instance
         elif not path.exists():
             raise InputError([Problem(META_TABLE, None, None, f"no such file or folder: {path}")])
         elif path.suffix.lower() in WORKBOOK_SUFFIXES:
@@ -57,6 +63,27 @@ def load_instance(source: str | Path | dict[str, Any] | Instance) -> Instance:
     if problems:
         raise InputError(problems)
     return instance
+
+
+def _load_folder(path: Path, problems: list[Problem], covered: Covered) -> Instance:
+    document = _read_folder(path, problems, covered)
+    instance = _validate(document, problems, covered)
+    problems += references.check_instance(instance)
+    if problems:
+        raise InputError(problems)
+    return instance
+
+
+def as_shown(problem: Problem, header_rows: int = 1) -> Problem:
+    """A problem located by the row a spreadsheet shows for a table with a header row: the
+    first record is row 2, as in Excel and in a text editor's line numbers. ``row N`` in the
+    message (``duplicate of row 3``) moves with it. The YAML documents keep their numbering
+    (a rule's position in its list)."""
+    if problem.table not in TABLES or not header_rows:
+        return problem
+    row = None if problem.row is None else problem.row + header_rows
+    message = re.sub(r"\brow (\d+)\b", lambda m: f"row {int(m[1]) + header_rows}", problem.message)
+    return Problem(problem.table, row, problem.field, message)
 
 
 def load_model(source: str | Path | dict[str, Any] | ModelSpec | None = None) -> ModelSpec:
@@ -336,12 +363,67 @@ def _validate(document: dict[str, Any], problems: list[Problem], covered: Covere
     except ValidationError as error:
         found = (problem_from(META_TABLE, e) for e in error.errors())
         problems += [p for p in found if not _is_covered(p, covered)]
+        problems += [
+            p for p in _references_past(document, error, problems) if not _is_covered(p, covered)
+        ]
         raise InputError(problems) from None
     except ValueError:  # an integer too long to become a name: see messages.huge_integer
         raise InputError([*problems, huge_integer(META_TABLE, document)]) from None
     if problems:
         raise InputError(problems)
     return instance
+
+
+def _references_past(
+    document: dict[str, Any], error: ValidationError, found: list[Problem]
+) -> list[Problem]:
+    """The cross-table problems of a document some of whose cells were refused, so that a
+    planner sees every problem in one run: each refused cell is set aside (an optional one
+    dropped, a required number read as 0, a required name as given), the rest validated again
+    and checked by :func:`references.check_instance`. Problems at a place already reported are
+    not repeated. Nothing comes back when the document's own keys (stages, periods, rules) were
+    refused: the tables cannot be checked against them."""
+    patched = {k: list(v) if isinstance(v, list) else v for k, v in document.items()}
+    set_aside: set[tuple[str, int, str]] = set()
+    for e in error.errors():
+        loc = e["loc"]
+        if not loc or loc[0] not in TABLES:
+            if loc and loc[0] == "rules":
+                patched["rules"] = []  # the model's rules are checked on their own
+                continue
+            return []
+        if len(loc) < 3 or not isinstance(loc[1], int):
+            return []
+        table, at, field = loc[0], loc[1], str(loc[2])
+        row = patched[table][at]
+        if not isinstance(row, dict):
+            return []
+        row = dict(row)
+        if field not in TABLES[table].__required_keys__:
+            row.pop(field, None)
+        elif field in _NUMBERS.get(table, ()):
+            row[field] = 0
+        else:
+            row[field] = str(row.get(field, "?"))[:100]
+            set_aside.add((table, at + 1, field))  # not to be reported again as unknown
+        patched[table][at] = row
+    try:
+        instance = Instance.model_validate(patched)
+    except (ValidationError, ValueError):
+        return []
+    seen = {(p.table, p.row, p.field) for p in found} | set_aside
+    return [p for p in references.check_instance(instance) if (p.table, p.row, p.field) not in seen]
+
+
+#: the number columns of each table (a refused required number is read as 0 to check the rest)
+_NUMBERS = {
+    table: {
+        name
+        for name, kind in row.__annotations__.items()
+        if "float" in str(kind) or "Quantity" in str(kind) or "Factor" in str(kind)
+    }
+    for table, row in TABLES.items()
+}
 
 
 def _is_covered(problem: Problem, covered: Covered) -> bool:

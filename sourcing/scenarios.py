@@ -786,4 +786,5 @@ def _revalidate(instance: Instance, document: dict[str, Any], table: str) -> Ins
     problems = check_instance(result)
     if problems:  # pragma: no cover - as above
         raise InputError(problems)
+    result._header_rows = instance._header_rows  # rows still numbered as the planner's file
     return result

@@ -23,7 +23,7 @@ In a YAML document, ``1_000``, ``0x10``, ``010`` or ``yes`` are text, not number
 
 from typing import Annotated, Any, Literal, NotRequired
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, field_validator
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from sourcing.numeric import PlainNumber
@@ -177,6 +177,11 @@ class Instance(BaseModel):
     tariffs: list[TariffRow] = Field(default_factory=list)
     sites: list[SiteRow] = Field(default_factory=list)
     demand: list[DemandRow] = Field(min_length=1)
+
+    #: rows above a table's first record where the planner sees it: 1 for a CSV file or a
+    #: workbook sheet (the header; the first record is row 2, as a spreadsheet numbers it),
+    #: 0 for a JSON/YAML document (records counted from 1). Messages use it to say "row N".
+    _header_rows: int = PrivateAttr(default=0)
 
     @field_validator("rules", mode="before")
     @classmethod

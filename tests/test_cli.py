@@ -104,7 +104,7 @@ def test_invalid_input_exits_2_and_names_table_row_field(tmp_path):
     (bad / "supply.csv").write_text(supply)
     done = run("solve", str(bad))
     assert done.returncode == 2
-    assert "supply, row 1, field 'capacity'" in done.stderr
+    assert "supply, row 2, field 'capacity'" in done.stderr
     assert "Traceback" not in done.stderr
 
 

@@ -117,7 +117,7 @@ def test_a_site_no_supplier_can_reach_is_a_warning_and_an_error_under_strict(tmp
     edit_table(folder, "sites", add=[{"site": "eu-plant", "country": "DEU"}])
     edit_table(folder, "demand", add=[{"mineral": "li", "site": "eu-plant", "quantity": "10"}])
     message = (
-        "demand, row 2, field 'site': li: no supplier can reach site 'eu-plant' (DEU): add a lane "
+        "demand, row 3, field 'site': li: no supplier can reach site 'eu-plant' (DEU): add a lane "
         "to transport.csv from a refining country (CAN, USA) to DEU; or set transport_default"
     )
     assert sourcing.validate(folder) == [message]
@@ -145,9 +145,9 @@ def test_supply_whose_lanes_lead_nowhere_is_named_with_the_dead_end(tmp_path):
     closed = {("CAN", "USA"), ("AUS", "USA")}
     edit_table(folder, "transport", keep=lambda r: (r["from"], r["to"]) not in closed)
     assert sourcing.validate(folder) == [
-        "supply, row 1, field 'country': li at stage 'mining' in AUS: no path onward to a site "
+        "supply, row 2, field 'country': li at stage 'mining' in AUS: no path onward to a site "
         "demanding li: its lanes lead only to CAN at stage 'refining', which cannot pass it on",
-        "supply, row 4, field 'country': li at stage 'refining' in CAN: no allowed lane onward "
+        "supply, row 5, field 'country': li at stage 'refining' in CAN: no allowed lane onward "
         "(list one in transport.csv or set transport_default)",
     ]
 
@@ -413,7 +413,7 @@ def test_a_site_country_must_be_in_countries_csv(starter):
     edit_table(starter, "sites", change=lambda r: {**r, "country": "DEU"})
     with pytest.raises(InputError) as refused:
         sourcing.validate(starter)
-    assert "sites, row 1, field 'country': unknown country 'DEU' (not in countries)" in [
+    assert "sites, row 2, field 'country': unknown country 'DEU' (not in countries)" in [
         str(p) for p in refused.value.problems
     ]
 
@@ -435,7 +435,7 @@ def test_lanes_run_one_way(starter):
         change=lambda r: {**r, "from": "USA", "to": "CHN"} if r["from"] == "CHN" else r,
     )
     assert sourcing.validate(starter) == [
-        "supply, row 3, field 'country': li at stage 'refining' in CHN: no allowed lane onward "
+        "supply, row 4, field 'country': li at stage 'refining' in CHN: no allowed lane onward "
         "(list one in transport.csv or set transport_default)"
     ]
     assert sourcing.solve(starter).objective == pytest.approx(18_500)

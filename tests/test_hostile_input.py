@@ -49,11 +49,11 @@ from tests.test_input_errors import (
 )
 def test_a_cell_that_is_not_plain_decimal_is_refused(tmp_path, cell, words):
     """AUS's capacity written ``1_000`` (or other digits, hex, a thousands separator, a word):
-    pydantic alone read ``1_000`` as 1000; the cell is refused, naming row 1, 'capacity' and
+    pydantic alone read ``1_000`` as 1000; the cell is refused, naming row 2, 'capacity' and
     the text found. Text Python would read as a number (``1_000``, Arabic-Indic digits) is told
     how to write it."""
     folder = write_instance(tmp_path, **edit("supply", "AUS,100,50", f"AUS,{cell},50"))
-    check(only(problems_of(folder)), "supply", 1, "capacity", *words)
+    check(only(problems_of(folder)), "supply", 2, "capacity", *words)  # line 2 of supply.csv
 
 
 @pytest.mark.parametrize(("cell", "value"), [("1e2", 100.0), ("+100", 100.0), ("100.", 100.0)])
@@ -276,7 +276,7 @@ def test_duplicate_rows_are_listed_up_to_a_bound_and_the_rest_counted(tmp_path):
     copies = "li,mining,AUS,100,50\n" * 1000
     problems = problems_of(write_instance(tmp_path, supply=CSV["supply"] + copies))
     assert len(problems) == MAX_DUPLICATES_SHOWN + 1
-    check(problems[0], "supply", 6, "mineral", "duplicate of row 1")
+    check(problems[0], "supply", 7, "mineral", "duplicate of row 2")  # lines of supply.csv
     more = 1000 - MAX_DUPLICATES_SHOWN
     check(problems[-1], "supply", None, "mineral", f"and {more:,} more rows that duplicate")
 

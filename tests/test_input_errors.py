@@ -128,21 +128,21 @@ def test_the_fixture_is_valid(tmp_path):
 
 UNKNOWN_NAMES = [
     # (CSV table, old text, new text, row, field, words in the message)
-    ("supply", "li,mining,CHL", "cu,mining,CHL", 2, "mineral", ("unknown mineral", "'cu'")),
-    ("demand", "li,plant", "cu,plant", 1, "mineral", ("unknown mineral", "'cu'")),
-    ("yields", "li,refining", "cu,refining", 1, "mineral", ("unknown mineral", "'cu'")),
-    ("supply", "li,mining,CHL", "li,mining,PER", 2, "country", ("unknown country", "'PER'")),
-    ("sites", "plant,USA", "plant,DEU", 1, "country", ("unknown country", "'DEU'")),
-    ("demand", "li,plant", "li,depot", 1, "site", ("unknown site", "'depot'")),
+    ("supply", "li,mining,CHL", "cu,mining,CHL", 3, "mineral", ("unknown mineral", "'cu'")),
+    ("demand", "li,plant", "cu,plant", 2, "mineral", ("unknown mineral", "'cu'")),
+    ("yields", "li,refining", "cu,refining", 2, "mineral", ("unknown mineral", "'cu'")),
+    ("supply", "li,mining,CHL", "li,mining,PER", 3, "country", ("unknown country", "'PER'")),
+    ("sites", "plant,USA", "plant,DEU", 2, "country", ("unknown country", "'DEU'")),
+    ("demand", "li,plant", "li,depot", 2, "site", ("unknown site", "'depot'")),
     (
         "supply",
         "li,refining,USA",
         "li,smelting,USA",
-        5,
+        6,
         "stage",
         ("unknown stage", "'smelting'", "mining, refining"),
     ),
-    ("yields", "li,refining", "li,smelting", 1, "stage", ("unknown stage", "'smelting'")),
+    ("yields", "li,refining", "li,smelting", 2, "stage", ("unknown stage", "'smelting'")),
 ]
 
 
@@ -156,17 +156,17 @@ def test_unknown_mineral_in_transport(tmp_path):
     folder = write_instance(
         tmp_path, transport="from,to,cost,mineral\nAUS,USA,5,li\nCHL,USA,5,cu\n"
     )
-    check(only(problems_of(folder)), "transport", 2, "mineral", "unknown mineral", "'cu'")
+    check(only(problems_of(folder)), "transport", 3, "mineral", "unknown mineral", "'cu'")
 
 
 def test_unknown_country_in_transport(tmp_path):
     folder = write_instance(tmp_path, transport="from,to,cost\nAUS,USA,5\nCHL,GER,5\n")
-    check(only(problems_of(folder)), "transport", 2, "to", "unknown country", "'GER'")
+    check(only(problems_of(folder)), "transport", 3, "to", "unknown country", "'GER'")
 
 
 def test_unknown_mineral_in_tariffs(tmp_path):
     folder = write_instance(tmp_path, tariffs="mineral,origin,destination,rate\nco,CHN,USA,0.25\n")
-    check(only(problems_of(folder)), "tariffs", 1, "mineral", "unknown mineral", "'co'")
+    check(only(problems_of(folder)), "tariffs", 2, "mineral", "unknown mineral", "'co'")
 
 
 @pytest.mark.parametrize(
@@ -178,7 +178,7 @@ def test_unknown_mineral_in_tariffs(tmp_path):
 )
 def test_unknown_country_in_tariffs(tmp_path, row_text, field, name):
     folder = write_instance(tmp_path, tariffs=f"mineral,origin,destination,rate\n{row_text}\n")
-    check(only(problems_of(folder)), "tariffs", 1, field, "unknown country", f"'{name}'")
+    check(only(problems_of(folder)), "tariffs", 2, field, "unknown country", f"'{name}'")
 
 
 def test_unknown_mineral_in_the_document_form():
@@ -189,30 +189,30 @@ def test_unknown_mineral_in_the_document_form():
 
 def test_names_are_case_sensitive(tmp_path):
     folder = write_instance(tmp_path, **edit("supply", "li,mining,AUS", "LI,mining,AUS"))
-    check(only(problems_of(folder)), "supply", 1, "mineral", "unknown mineral", "'LI'")
+    check(only(problems_of(folder)), "supply", 2, "mineral", "unknown mineral", "'LI'")
 
 
 # --- numbers ------------------------------------------------------------------------------------
 
 BAD_NUMBERS = [
     # (table, old, new, row, field, words)
-    ("supply", "AUS,100,50", "AUS,-100,50", 1, "capacity", ("at least 0", "-100")),
-    ("supply", "CHL,100,60", "CHL,100,-60", 2, "price", ("at least 0", "-60")),
-    ("demand", "plant,60", "plant,-60", 1, "quantity", ("at least 0", "-60")),
-    ("supply", "AUS,100,50", "AUS,nan,50", 1, "capacity", ("finite",)),
-    ("supply", "AUS,100,50", "AUS,NaN,50", 1, "capacity", ("finite",)),
-    ("supply", "CHN,100,40", "CHN,100,inf", 3, "price", ("finite",)),
-    ("demand", "plant,60", "plant,-Infinity", 1, "quantity", ("finite",)),
-    ("supply", "AUS,100,50", "AUS,1e400,50", 1, "capacity", ("finite",)),
-    ("supply", "AUS,100,50", "AUS,1e300,50", 1, "capacity", ("at most",)),
-    ("supply", "CHN,100,40", "CHN,100,cheap", 3, "price", ("must be a number", "cheap")),
-    ("demand", "plant,60", "plant,60 t", 1, "quantity", ("must be a number",)),
-    ("supply", "AUS,100,50", "AUS,1.000.000,50", 1, "capacity", ("must be a number",)),
-    ("yields", "0.5", "0", 1, "yield", ("at least",)),
-    ("yields", "0.5", "-0.5", 1, "yield", ("at least",)),
-    ("countries", "FTA,0.1", "FTA,1.5", 1, "risk", ("at most 1", "1.5")),
-    ("countries", "FEOC,0.8", "FEOC,-0.2", 3, "risk", ("at least 0",)),
-    ("countries", "FEOC,0.8", "FEOC,high", 3, "risk", ("must be a number", "high")),
+    ("supply", "AUS,100,50", "AUS,-100,50", 2, "capacity", ("at least 0", "-100")),
+    ("supply", "CHL,100,60", "CHL,100,-60", 3, "price", ("at least 0", "-60")),
+    ("demand", "plant,60", "plant,-60", 2, "quantity", ("at least 0", "-60")),
+    ("supply", "AUS,100,50", "AUS,nan,50", 2, "capacity", ("finite",)),
+    ("supply", "AUS,100,50", "AUS,NaN,50", 2, "capacity", ("finite",)),
+    ("supply", "CHN,100,40", "CHN,100,inf", 4, "price", ("finite",)),
+    ("demand", "plant,60", "plant,-Infinity", 2, "quantity", ("finite",)),
+    ("supply", "AUS,100,50", "AUS,1e400,50", 2, "capacity", ("finite",)),
+    ("supply", "AUS,100,50", "AUS,1e300,50", 2, "capacity", ("at most",)),
+    ("supply", "CHN,100,40", "CHN,100,cheap", 4, "price", ("must be a number", "cheap")),
+    ("demand", "plant,60", "plant,60 t", 2, "quantity", ("must be a number",)),
+    ("supply", "AUS,100,50", "AUS,1.000.000,50", 2, "capacity", ("must be a number",)),
+    ("yields", "0.5", "0", 2, "yield", ("at least",)),
+    ("yields", "0.5", "-0.5", 2, "yield", ("at least",)),
+    ("countries", "FTA,0.1", "FTA,1.5", 2, "risk", ("at most 1", "1.5")),
+    ("countries", "FEOC,0.8", "FEOC,-0.2", 4, "risk", ("at least 0",)),
+    ("countries", "FEOC,0.8", "FEOC,high", 4, "risk", ("must be a number", "high")),
 ]
 
 
@@ -224,7 +224,7 @@ def test_bad_number(tmp_path, table, old, new, row, field, words):
 
 def test_empty_required_cell(tmp_path):
     folder = write_instance(tmp_path, **edit("supply", "CHL,100,60", "CHL,100,"))
-    check(only(problems_of(folder)), "supply", 2, "price", "required")
+    check(only(problems_of(folder)), "supply", 3, "price", "required")
 
 
 def test_negative_transport_default(tmp_path):
@@ -268,12 +268,12 @@ def test_nan_in_a_json_file(tmp_path):
 @pytest.mark.parametrize(
     ("table", "text", "row", "field"),
     [
-        ("supply", CSV["supply"] + "li,mining,AUS,5,55\n", 6, "mineral"),
-        ("minerals", CSV["minerals"] + "li,Lithium again,t\n", 2, "mineral"),
-        ("countries", CSV["countries"] + "CHL,Chile again,FTA,0.3\n", 5, "country"),
-        ("demand", CSV["demand"] + "li,plant,10\n", 2, "mineral"),
-        ("yields", CSV["yields"] + "li,refining,0.6\n", 2, "mineral"),
-        ("sites", CSV["sites"] + "plant,AUS\n", 2, "site"),
+        ("supply", CSV["supply"] + "li,mining,AUS,5,55\n", 7, "mineral"),
+        ("minerals", CSV["minerals"] + "li,Lithium again,t\n", 3, "mineral"),
+        ("countries", CSV["countries"] + "CHL,Chile again,FTA,0.3\n", 6, "country"),
+        ("demand", CSV["demand"] + "li,plant,10\n", 3, "mineral"),
+        ("yields", CSV["yields"] + "li,refining,0.6\n", 3, "mineral"),
+        ("sites", CSV["sites"] + "plant,AUS\n", 3, "site"),
     ],
 )
 def test_duplicate_key(tmp_path, table, text, row, field):
@@ -288,7 +288,7 @@ def test_duplicate_key(tmp_path, table, text, row, field):
 
 def test_duplicate_transport_lane(tmp_path):
     folder = write_instance(tmp_path, transport="from,to,cost\nAUS,USA,5\nCHL,USA,6\nAUS,USA,7\n")
-    check(only(problems_of(folder)), "transport", 3, "from", "duplicate of row 1")
+    check(only(problems_of(folder)), "transport", 4, "from", "duplicate of row 2")
 
 
 def test_duplicate_in_the_document_form():
@@ -306,7 +306,7 @@ def test_period_not_in_periods(tmp_path):
         INSTANCE_YAML + "periods: [2025, 2026]\n",
         demand="mineral,site,quantity,period\nli,plant,60,2025\nli,plant,60,2027\n",
     )
-    check(only(problems_of(folder)), "demand", 2, "period", "unknown period", "'2027'")
+    check(only(problems_of(folder)), "demand", 3, "period", "unknown period", "'2027'")
 
 
 def test_numeric_periods_in_yaml_match_the_csv(tmp_path):
@@ -321,14 +321,14 @@ def test_numeric_periods_in_yaml_match_the_csv(tmp_path):
 
 def test_period_without_periods(tmp_path):
     folder = write_instance(tmp_path, demand="mineral,site,quantity,period\nli,plant,60,2025\n")
-    check(only(problems_of(folder)), "demand", 1, "period", "periods")
+    check(only(problems_of(folder)), "demand", 2, "period", "periods")
 
 
 def test_yield_for_the_first_stage(tmp_path):
     folder = write_instance(
         tmp_path, yields="mineral,stage,yield\nli,refining,0.5\nli,mining,0.9\n"
     )
-    check(only(problems_of(folder)), "yields", 2, "stage", "first stage")
+    check(only(problems_of(folder)), "yields", 3, "stage", "first stage")
 
 
 def test_repeated_stage_names(tmp_path):
@@ -617,12 +617,13 @@ def test_folder_without_instance_yaml(tmp_path):
 
 
 def test_blank_line_keeps_the_row_numbers(tmp_path):
-    """A blank line is a row: the negative capacity below it is row 3, as a spreadsheet shows."""
+    """A blank line is a row: the blank line is line 3 of supply.csv and the negative capacity
+    below it line 4; each is reported by the row a spreadsheet shows (the header is row 1)."""
     text = CSV["supply"].replace("li,mining,CHL,100", "\nli,mining,CHL,-100")
     problems = problems_of(write_instance(tmp_path, supply=text))
     assert [(p.table, p.row, p.field) for p in problems] == [
-        ("supply", 2, None),
-        ("supply", 3, "capacity"),
+        ("supply", 3, None),
+        ("supply", 4, "capacity"),
     ]
     assert "empty row" in problems[0].message
 
@@ -634,17 +635,17 @@ def test_trailing_blank_lines_and_empty_rows_are_ignored(tmp_path):
 
 def test_row_with_too_many_values(tmp_path):
     folder = write_instance(tmp_path, supply=CSV["supply"] + "li,mining,USA,10,70,oops\n")
-    check(only(problems_of(folder)), "supply", 6, None, "6 values", "5 columns")
+    check(only(problems_of(folder)), "supply", 7, None, "6 values", "5 columns")
 
 
 def test_row_with_too_few_values(tmp_path):
     folder = write_instance(tmp_path, supply=CSV["supply"] + "li,mining,USA\n")
-    check(only(problems_of(folder)), "supply", 6, "price", "required")
+    check(only(problems_of(folder)), "supply", 7, "price", "required")
 
 
 def test_unterminated_quote(tmp_path):
     folder = write_instance(tmp_path, supply=CSV["supply"] + '"li,mining,USA,10,70\n')
-    check(only(problems_of(folder)), "supply", 6, None, "quote")
+    check(only(problems_of(folder)), "supply", 7, None, "quote")
 
 
 def test_file_that_is_not_utf8(tmp_path):
@@ -652,7 +653,7 @@ def test_file_that_is_not_utf8(tmp_path):
     (folder / "countries.csv").write_bytes(
         CSV["countries"].replace("Chile", "Chilé").encode("latin-1")
     )
-    check(only(problems_of(folder)), "countries", 2, None, "UTF-8")
+    check(only(problems_of(folder)), "countries", 3, None, "UTF-8")
 
 
 def test_byte_order_mark_is_accepted(tmp_path):
@@ -676,10 +677,13 @@ def test_every_problem_is_listed_at_once(tmp_path):
         countries=CSV["countries"] + "AUS,Australia again,FTA,0.1\n",
     )
     found = {(p.table, p.row, p.field) for p in problems_of(folder)}
-    assert {("supply", 1, "capacity"), ("demand", 1, "quantity")} <= found
-    # the duplicate is a cross-table check, run once the rows themselves are valid
-    fixed = write_instance(tmp_path / "2", countries=CSV["countries"] + "AUS,Again,FTA,0.1\n")
-    assert ("countries", 5, "country") in {(p.table, p.row, p.field) for p in problems_of(fixed)}
+    # the cell problems and the cross-table duplicate (AUS again, line 6) in the same run:
+    # issue 17 found that the duplicate only showed once the cells were fixed
+    assert found == {
+        ("supply", 2, "capacity"),
+        ("demand", 2, "quantity"),
+        ("countries", 6, "country"),
+    }
 
 
 def test_problem_text_names_table_row_and_field(tmp_path):
@@ -687,7 +691,7 @@ def test_problem_text_names_table_row_and_field(tmp_path):
     with pytest.raises(InputError) as raised:
         sourcing.solve(folder)
     text = str(raised.value)
-    assert "supply, row 3, field 'price'" in text
+    assert "supply, row 4, field 'price'" in text  # line 4 of supply.csv
 
 
 # --- the command line ---------------------------------------------------------------------------
@@ -713,7 +717,7 @@ def test_cli_bad_cell_exits_2_naming_the_cell(tmp_path, command):
     done = run_cli(command, folder)
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
-    assert "supply, row 3, field 'price'" in flat(done.stderr)
+    assert "supply, row 4, field 'price'" in flat(done.stderr)
     assert done.stdout == ""
 
 
