@@ -200,6 +200,18 @@ def _read_csv(
         )
         return None
     header, body = rows[0], rows[1:]
+    if len(header) == 1 and ";" in header[0]:  # a European Excel's "CSV": ';' between columns
+        names = ", ".join(f"'{n}'" for n in header[0].split(";")[:3])
+        problems.append(
+            Problem(
+                table,
+                None,
+                None,
+                f"the columns of {path.name} are separated by ';' ({names}, ...), not by commas: "
+                "save it as 'CSV UTF-8 (Comma delimited)', or replace each ';' by ','",
+            )
+        )
+        return None
     kept = _known_columns(table, header, body, problems, covered)
     records = []
     for row, cells in enumerate(body, 1):
@@ -212,7 +224,8 @@ def _read_csv(
                     table,
                     row,
                     None,
-                    f"{len(cells)} values, but the header names {len(header)} columns",
+                    f"{len(cells)} values, but the header names {len(header)} columns"
+                    + _split_number_hint(cells),
                 )
             )
         records.append({name: cells[pos] for pos, name in kept if pos < len(cells) and cells[pos]})
@@ -262,6 +275,15 @@ def _csv_rows(
         )
         return None
     return rows
+
+
+def _split_number_hint(cells: list[str]) -> str:
+    """A decimal comma in an unquoted cell splits one number into two values ('3000,5' reads as
+    '3000' and '5'): name the likely pair."""
+    for left, right in zip(cells, cells[1:], strict=False):
+        if left.lstrip("+-").isdigit() and right.isdigit() and len(right) != 3:
+            return f" (a decimal comma? '{left},{right}' reads as two values: write {left}.{right})"
+    return ""
 
 
 def _known_columns(
@@ -385,6 +407,7 @@ def _references_past(
     refused: the tables cannot be checked against them."""
     patched = {k: list(v) if isinstance(v, list) else v for k, v in document.items()}
     set_aside: set[tuple[str, int, str]] = set()
+    stand_ins: set[str] = set()
     for e in error.errors():
         loc = e["loc"]
         if not loc or loc[0] not in TABLES:
@@ -392,6 +415,12 @@ def _references_past(
                 patched["rules"] = []  # the model's rules are checked on their own
                 continue
             return []
+        if len(loc) == 1 and e["type"] == "too_short":  # an empty or unreadable table
+            required = TABLES[loc[0]].__required_keys__
+            numbers = _NUMBERS.get(loc[0], set())
+            patched[loc[0]] = [{k: 0 if k in numbers else "?" for k in required}]
+            stand_ins.add(loc[0])  # nothing of it to report: it stands in for what is missing
+            continue
         if len(loc) < 3 or not isinstance(loc[1], int):
             return []
         table, at, field = loc[0], loc[1], str(loc[2])
@@ -407,12 +436,18 @@ def _references_past(
             row[field] = str(row.get(field, "?"))[:100]
             set_aside.add((table, at + 1, field))  # not to be reported again as unknown
         patched[table][at] = row
+    if stand_ins & {"minerals", "countries", "sites"}:
+        return []  # names cannot be checked against a table that is missing
     try:
         instance = Instance.model_validate(patched)
     except (ValidationError, ValueError):
         return []
     seen = {(p.table, p.row, p.field) for p in found} | set_aside
-    return [p for p in references.check_instance(instance) if (p.table, p.row, p.field) not in seen]
+    return [
+        p
+        for p in references.check_instance(instance)
+        if (p.table, p.row, p.field) not in seen and p.table not in stand_ins
+    ]
 
 
 #: the number columns of each table (a refused required number is read as 0 to check the rest)

@@ -51,6 +51,14 @@ def _shown(value: Any) -> str:
     return shown if len(shown) <= 40 else shown[:37] + "..."
 
 
+def _is_percent(value: Any) -> bool:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return False
+    return 1 < number <= 100
+
+
 def problem_from(default_table: str, error: Any) -> Problem:
     """Turn a pydantic error into (table, row, field) and a message a planner reads."""
     loc = list(error["loc"])
@@ -61,6 +69,9 @@ def problem_from(default_table: str, error: Any) -> Problem:
         message = _WORDING[kind].format(
             **{k: f"{v:g}" if isinstance(v, float) else v for k, v in ctx.items()}
         )
+    if kind == "less_than_equal" and ctx.get("le") == 1 and _is_percent(error.get("input")):
+        # a share written as a percentage: 65 for 0.65
+        message += f"; a share is a fraction: did you mean {float(error['input']) / 100:g}?"
     cause = ctx.get("error")
     if kind == "value_error" and cause is not None:
         message = str(cause)

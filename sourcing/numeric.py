@@ -23,6 +23,8 @@ NOT_FINITE = re.compile(r"[+-]?(?:inf|infinity|nan)", re.IGNORECASE)
 #: the schema accepts (1e12) has 13 digits and a double needs at most 17 significant digits;
 #: longer text is a mistake, and Python refuses to convert integers of more than 4,300 digits.
 MAX_NUMBER_CHARS = 100
+#: ``3000,5``: a decimal comma (one comma, not followed by exactly three digits as in 1,000)
+DECIMAL_COMMA = re.compile(r"[+-]?\d+,(?!\d{3}$)\d+")
 _TOO_LONG = 10**MAX_NUMBER_CHARS
 
 
@@ -47,6 +49,13 @@ def _plain(value: Any) -> Any:
             )
         if PLAIN.fullmatch(text) or NOT_FINITE.fullmatch(text):
             return text
+        if DECIMAL_COMMA.fullmatch(text):  # 3000,5 from a European spreadsheet
+            point = text.replace(",", ".")
+            raise PydanticCustomError(
+                "number_decimal_comma",
+                "must be a number with a decimal point: write {point}, not {text}",
+                {"point": point, "text": text},
+            )
         if _python_reads(text):  # 1_000, ١٢: read as numbers by Python, not by a spreadsheet
             raise PydanticCustomError(
                 "number_spelling", "must be a number written plainly, such as 12, 0.5 or 1e3"

@@ -7,6 +7,7 @@ Rule selectors naming nothing that exists are errors too (:func:`check_rules`).
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,6 +16,18 @@ from sourcing.schema import DEFAULT_SITE, Instance
 
 #: Duplicate rows listed one by one per table; the rest are counted.
 MAX_DUPLICATES_SHOWN = 20
+
+
+def close_name(value: str, names: set[str]) -> str:
+    """A hint for a name that is almost one that exists: the same but for case ('chn', 'CHN';
+    names are case-sensitive), or one letter off ('CNH', 'CHN'). Empty when none is close."""
+    same_case = [n for n in names if n.lower() == value.lower()]
+    if same_case:
+        return f"; did you mean '{sorted(same_case)[0]}'? names are case-sensitive"
+    if len(names) > 10_000:  # a fuzzy search over a huge table costs more than it helps
+        return ""
+    close = difflib.get_close_matches(value, sorted(names), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def groups_of(country_row: dict[str, Any]) -> list[str]:
@@ -40,7 +53,8 @@ def check_instance(instance: Instance) -> list[Problem]:
     ) -> None:
         if value is not None and value not in names:
             where = hint or f"not in {what_table[what]}"
-            problems.append(Problem(table, row, field, f"unknown {what} '{value}' ({where})"))
+            message = f"unknown {what} '{value}' ({where})"
+            problems.append(Problem(table, row, field, message + close_name(str(value), names)))
 
     what_table = {"mineral": "minerals", "country": "countries", "site": "sites"}
     in_stages = "instance 'stages': " + ", ".join(instance.stages)
