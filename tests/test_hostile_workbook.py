@@ -36,6 +36,7 @@ from tests.hostile_workbooks import (
     shared_strings_bomb,
 )
 from tests.test_cli import run
+from tests.test_input_errors import write_instance
 
 
 @pytest.fixture
@@ -380,3 +381,39 @@ def test_a_damaged_workbook_is_refused_or_read_never_a_crash(clean, data):
             assert isinstance(read_instance(path), Instance)
         except InputError as error:
             assert error.problems and all(isinstance(p, Problem) for p in error.problems)
+
+
+# --- item 5: a tariff is a border measure -----------------------------------------------------
+
+
+def test_a_tariff_from_a_country_to_itself_is_refused(tmp_path):
+    """China mines and refines lithium: the move from its mines to its refineries is domestic.
+    A tariff row CHN → CHN was charged on that move, taxing China's own trade. A tariff is
+    charged where material crosses a border, so the row is refused, naming its row and fields
+    (no bundled instance, scenario or model has one; scenario tariff changes already skip such
+    pairs)."""
+    folder = write_instance(
+        tmp_path, tariffs="mineral,origin,destination,rate\nli,CHN,USA,0.1\nli,CHN,CHN,0.25\n"
+    )
+    with pytest.raises(InputError) as caught:
+        load_instance(folder)
+    assert caught.value.problems == [
+        Problem(
+            "tariffs",
+            2,
+            "destination",
+            "the origin and the destination are both 'CHN': a tariff applies where material "
+            "crosses a border, never within one country (a domestic levy belongs in the price)",
+        )
+    ]
+
+
+def test_a_domestic_tariff_in_a_workbook_is_named_at_its_excel_row(base):
+    """The same rule in a workbook: the tariffs sheet's first record is Excel row 2."""
+    book = openpyxl.load_workbook(base)
+    assert [cell.value for cell in book["tariffs"][1]][:3] == ["mineral", "origin", "destination"]
+    book["tariffs"].append([None, "AUS", "AUS", 0.1])  # every mineral, AUS -> AUS, 10%
+    book.save(base)
+    [problem] = problems_of(base)
+    assert (problem.table, problem.row, problem.field) == ("tariffs", 2, "destination")
+    assert problem.message.startswith("the origin and the destination are both 'AUS'")
