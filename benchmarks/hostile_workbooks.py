@@ -96,6 +96,15 @@ def cases(base: Path) -> dict[str, Callable[[Path], Path]]:
     }
 
 
+def inflated(path: Path) -> str:
+    """The sizes the zip's directory declares, added up ("-" if it is no zip)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return f"{sum(info.file_size for info in archive.infolist()):,}"
+    except (zipfile.BadZipFile, OSError):
+        return "-"
+
+
 def measure(path: Path) -> tuple[int, float, float, str]:
     """Exit code, seconds, peak resident MB and the first problem line of a validate run."""
     with tempfile.TemporaryFile("w+") as out:
@@ -122,30 +131,25 @@ def main() -> None:
     args = parser.parse_args()
     if args.make:  # made apart, so that this process stays small: a child's peak memory
         name, base, out = args.make.split(":")  # counts its parent's at the time of its start
-        cases(Path(base))[name](Path(out))
+        print(inflated(cases(Path(base))[name](Path(out))))
         return
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
         base = folder / "base.xlsx"
-        subprocess.run([sys.executable, __file__, "--make", f"base:{base}:{base}"], check=True)
+        make = [sys.executable, __file__, "--make", f"base:{base}:{base}"]
+        subprocess.run(make, check=True, capture_output=True)
         names = args.only.split(",") if args.only else [n for n in cases(base) if n != "base"]
         print("| case | on disk | inflated | exit | seconds | peak MB | message |")
         print("|---|---:|---:|---:|---:|---:|---|")
         for name in names:
             path = folder / f"{name}.xlsx"
             make = [sys.executable, __file__, "--make", f"{name}:{base}:{path}"]
-            subprocess.run(make, check=True)
+            made = subprocess.run(make, check=True, capture_output=True, text=True)
             size = path.stat().st_size
-            try:
-                with zipfile.ZipFile(path) as archive:
-                    inflated = f"{sum(i.file_size for i in archive.infolist()):,}"
-            except (zipfile.BadZipFile, OSError):
-                inflated = "-"
             code, seconds, peak, said = measure(path)
-            print(
-                f"| {name} | {size:,} | {inflated} | {code} | {seconds:.1f} | {peak:.0f} | {said} |"
-            )
+            row = f"{name} | {size:,} | {made.stdout.strip()} | {code} | {seconds:.1f} | {peak:.0f}"
+            print(f"| {row} | {said} |", flush=True)
 
 
 if __name__ == "__main__":

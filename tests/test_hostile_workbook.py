@@ -7,6 +7,7 @@ on disk each, however large they inflate.
 from __future__ import annotations
 
 import io
+import os
 import tempfile
 import zipfile
 from pathlib import Path
@@ -24,7 +25,7 @@ from sourcing.workbook.reading import (
     MAX_INFLATED_BYTES,
     MAX_SHEET_COLUMNS,
     MAX_SHEET_ROWS,
-    Workbook,
+    BoundedWorkbook,
 )
 from tests.hostile_workbooks import (
     TWO_STAGE,
@@ -149,7 +150,7 @@ def test_a_formula_in_the_instance_sheet_points_at_its_key_row(base):
 def test_a_workbook_without_formulas_is_read_once(base):
     """Results are read (a second pass over a sheet) only when the sheet holds a formula: the
     bundled kind of workbook, written by ``sourcing convert``, is parsed once."""
-    with Workbook(base, "instance") as book:
+    with BoundedWorkbook(base, "instance") as book:
         for name in book.sheetnames:
             book.rows(name)
         assert book.results is None
@@ -295,6 +296,16 @@ def test_files_that_are_no_workbook_are_refused_naming_the_file(base, tmp_path):
     assert done.returncode == 2, done.stdout
     assert "instance: cannot read garbled.xlsx: not an Excel .xlsx workbook" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_fifo_named_like_a_workbook_is_refused_without_blocking(tmp_path):
+    """A FIFO named ``plan.xlsx`` would block the reader forever, waiting for a writer. Only a
+    regular file is opened."""
+    fifo = tmp_path / "plan.xlsx"
+    os.mkfifo(fifo)
+    assert problems_of(fifo) == [
+        Problem("instance", None, None, "cannot read plan.xlsx: not a regular file")
+    ]
 
 
 def test_a_zip_directory_of_thousands_of_parts_is_refused_before_it_is_listed(tmp_path):

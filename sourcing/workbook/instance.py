@@ -28,7 +28,7 @@ from typing import Any, get_args, get_origin
 from sourcing.errors import InputError, Problem
 from sourcing.rules.spec import Rule
 from sourcing.schema import TABLES, Instance, columns, required_columns
-from sourcing.workbook.reading import Workbook
+from sourcing.workbook.reading import BoundedWorkbook
 from sourcing.workbook.sheets import Cell, write_sheet
 
 META_SHEET = "instance"
@@ -115,7 +115,7 @@ class _Reader:
         self.problems.append(Problem(sheet, row, field, message))
         self.reported.add((sheet, row, field))
 
-    def read(self, book: Workbook) -> None:
+    def read(self, book: BoundedWorkbook) -> None:
         names = book.sheetnames
         for name in names:
             if name not in SHEETS and any(cells for _, cells in book.rows(name)):
@@ -279,7 +279,7 @@ def read_instance(path: str | Path) -> Instance:
 
     path = Path(path)
     reader = _Reader(path)
-    with Workbook(path, META_SHEET) as book:
+    with BoundedWorkbook(path, META_SHEET) as book:
         reader.read(book)
     try:
         instance = load_instance(reader.document)

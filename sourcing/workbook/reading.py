@@ -21,7 +21,9 @@ column outside it. XML entity declarations (which expand one cell into gigabytes
 are refused by defusedxml, which openpyxl uses when it is installed (a dependency of this package).
 
 The limits are generous for real use: the largest table known to the project (OR-Library capb's
-100,000 lanes) is about 15 MB of XML and reads in about 10 s; a longer table belongs in a CSV file.
+100,000 lanes, 60 times the largest bundled one) is 16 MB of XML and reads in 8 s of CPU on the
+shared 2-core test machine; at the limits reading takes about 25 s and 300 MB there
+(``benchmarks/hostile_workbooks.py``). A longer table belongs in a CSV file.
 
 **Formulas.** openpyxl computes nothing: a formula cell holds its formula and, if a spreadsheet
 program saved the file, its result. The file is read with ``data_only=False`` (formulas seen), and
@@ -36,6 +38,7 @@ from __future__ import annotations
 import re
 import zipfile
 import zlib
+from functools import partial
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import ParseError
@@ -64,10 +67,11 @@ DAMAGED = (
 )
 
 
-class Workbook:
+class BoundedWorkbook:
     """The sheets of one workbook file, each read once, formulas replaced by their results.
 
-    ``table`` names the file in problems about the whole file (the first sheet read).
+    Problems with the whole file are reported under ``table`` (the ``instance`` sheet, as a
+    folder's are under its ``instance.yaml``).
     """
 
     def __init__(self, path: Path, table: str):
@@ -86,7 +90,7 @@ class Workbook:
             if any(cell.formula is not None for _, cells in rows for cell in cells):
                 if self.results is None:
                     self.results = self._load(data_only=True)
-                rows = self._read(name, self.results, lambda sheet: with_results(rows, sheet))
+                rows = self._read(name, self.results, partial(with_results, rows))
             self._rows[name] = rows
         return self._rows[name]
 
@@ -122,7 +126,7 @@ class Workbook:
         for file in self._files:
             file.close()
 
-    def __enter__(self) -> Workbook:
+    def __enter__(self) -> BoundedWorkbook:
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -212,7 +216,7 @@ _LONGEST_TAG = 256  # a row tag with a longer prefix, cut at a chunk's end, is n
 
 
 def _why(error: Exception) -> str:
-    if isinstance(error, OSError) and not isinstance(error, zipfile.BadZipFile):
+    if isinstance(error, OSError):
         return error.strerror or str(error)
     cause = error.__cause__ or error  # openpyxl wraps the parser's error in a ValueError
     reason = f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__
