@@ -119,6 +119,8 @@ def check_instance(instance: Instance) -> list[Problem]:
         known("tariffs", i, "destination", r["destination"], places, "country")
         if "rate" not in r and "per_unit" not in r:
             problems.append(Problem("tariffs", i, "rate", "give 'rate' and/or 'per_unit'"))
+        if r["origin"] == r["destination"]:
+            problems.append(Problem("tariffs", i, "destination", _domestic(r["origin"])))
     _duplicates(instance.tariffs, "tariffs", ("mineral", "origin", "destination"), problems)
 
     for i, r in enumerate(instance.sites, 1):
@@ -248,3 +250,11 @@ def _period_overlap(
                     f"row {all_periods[k]} already covers every period for this key",
                 )
             )
+
+
+def _domestic(country: str) -> str:
+    """A tariff is a border measure: one from a country to itself would tax its own trade."""
+    return (
+        f"the origin and the destination are both '{country}': a tariff applies where material "
+        "crosses a border, never within one country (a domestic levy belongs in the price)"
+    )

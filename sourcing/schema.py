@@ -79,6 +79,10 @@ class SupplyRow(TypedDict):
 
 
 class TariffRow(TypedDict):
+    """A border measure on material moved from ``origin`` to ``destination``: ``rate`` × the
+    price of the stage moved, plus ``per_unit``. The two must differ (a tariff never applies
+    within one country; a domestic levy belongs in the supply price): see references.py."""
+
     __pydantic_config__ = _RECORD  # type: ignore[misc]
     mineral: NotRequired[str]  # absent: every mineral
     origin: Id

@@ -9,7 +9,9 @@ Sheets:
     minerals, countries, supply, yields, transport, tariffs, sites, demand
                   the tables, one header row naming the columns, then one row per record
 
-A blank cell means "not given", as in a CSV file; an empty sheet of another name (Excel's
+A blank cell means "not given", as in a CSV file; a formula reads as the result the file saved
+with it, and one without a saved result is an error (:mod:`sourcing.workbook.reading`, which also
+bounds what is read from a file before parsing it); an empty sheet of another name (Excel's
 ``Sheet1``) is ignored, one with content is an error (as an unknown CSV file is). Reading
 collects every problem and reports it by sheet, row as Excel shows it (the header is row 1) and
 column; the records then go through the same validation as every other form
@@ -20,14 +22,14 @@ from __future__ import annotations
 
 import difflib
 import re
-import zipfile
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
 from sourcing.errors import InputError, Problem
 from sourcing.rules.spec import Rule
 from sourcing.schema import TABLES, Instance, columns, required_columns
-from sourcing.workbook.sheets import Cell, read_rows, write_sheet
+from sourcing.workbook.reading import BoundedWorkbook
+from sourcing.workbook.sheets import Cell, write_sheet
 
 META_SHEET = "instance"
 RULES_SHEET = "rules"
@@ -113,10 +115,10 @@ class _Reader:
         self.problems.append(Problem(sheet, row, field, message))
         self.reported.add((sheet, row, field))
 
-    def read(self, book: Any) -> None:
-        names = list(book.sheetnames)
+    def read(self, book: BoundedWorkbook) -> None:
+        names = book.sheetnames
         for name in names:
-            if name not in SHEETS and any(cells for _, cells in read_rows(book[name])):
+            if name not in SHEETS and any(cells for _, cells in book.rows(name)):
                 close = difflib.get_close_matches(name.strip().lower(), SHEETS, n=1)
                 hint = f"did you mean '{close[0]}'? " if close else ""
                 self.problem(name, None, None, f"unknown sheet ({hint}known: {', '.join(SHEETS)})")
@@ -129,29 +131,33 @@ class _Reader:
                 f"{', '.join(META_KEYS)})",
             )
         else:
-            self._meta(book[META_SHEET])
+            self._meta(book.rows(META_SHEET))
         if RULES_SHEET in names:
-            records = self._table(book[RULES_SHEET], RULES_SHEET, RULE_COLUMNS, ["rule"])
+            records = self._table(book.rows(RULES_SHEET), RULES_SHEET, RULE_COLUMNS, ["rule"])
             self.document["rules"] = [
                 {k: _split(v) if k in LIST_FIELDS else v for k, v in r.items()} for r in records
             ]
         for table in TABLES:
             if table in names:
                 self.document[table] = self._table(
-                    book[table], table, columns(table), required_columns(table)
+                    book.rows(table), table, columns(table), required_columns(table)
                 )
 
-    def _meta(self, sheet: Any) -> None:
-        for number, cells in read_rows(sheet):
+    def _meta(self, rows: list[tuple[int, list[Cell]]]) -> None:
+        for number, cells in rows:
             values = [c.value for c in cells]
             if number == 1 and [str(v).lower() for v in values[:2]] == ["key", "value"]:
                 continue  # the header
-            if not any(v is not None for v in values):
+            if all(c.blank for c in cells):
                 continue
             key, value = (cells + [Cell(None), Cell(None)])[:2]
-            if key.error or value.error:
-                bad = key if key.error else value
-                self.problem(META_SHEET, number, None, _error_cell(bad))
+            if key.error:
+                self.problem(META_SHEET, number, None, _error_cell(key, 0, number))
+                continue
+            if value.error and key.value is not None:
+                name = str(key.value)  # the key's later "required" problem is this one
+                self.key_rows.setdefault(name, number)
+                self.problem(META_SHEET, number, name, _error_cell(value, 1, number))
                 continue
             if key.value is None:
                 self.problem(META_SHEET, number, None, "a value without a key in column A")
@@ -165,9 +171,12 @@ class _Reader:
                 self.document[name] = _split(value.value) if name in LIST_KEYS else value.value
 
     def _table(
-        self, sheet: Any, table: str, allowed: list[str], required: list[str]
+        self,
+        rows: list[tuple[int, list[Cell]]],
+        table: str,
+        allowed: list[str],
+        required: list[str],
     ) -> list[dict[str, Any]]:
-        rows = list(read_rows(sheet))
         self.rows[table] = []
         if not rows or not rows[0][1]:
             what = "is empty" if not rows else "has no header in row 1"
@@ -178,7 +187,7 @@ class _Reader:
         records = []
         for number, cells in rows[1:]:
             self.rows[table].append(number)
-            if not any(c.value is not None for c in cells):
+            if all(c.blank for c in cells):
                 self.problem(table, number, None, "empty row: delete it or fill it in")
                 records.append({})
                 continue
@@ -186,7 +195,7 @@ class _Reader:
             for pos, name in kept:
                 cell = cells[pos] if pos < len(cells) else Cell(None)
                 if cell.error:
-                    self.problem(table, number, name, _error_cell(cell))
+                    self.problem(table, number, name, _error_cell(cell, pos, number))
                 elif cell.value is not None:
                     record[name] = cell.value
             records.append(record)
@@ -200,8 +209,11 @@ class _Reader:
         kept: dict[str, int] = {}
         for pos, cell in enumerate(header):
             letter = _letter(pos)
+            if cell.error and cell.formula is not None:  # a name that is a formula's result
+                self.problem(table, 1, None, _error_cell(cell, pos, 1))
+                continue
             if cell.value is None or cell.error:
-                if any(pos < len(c) and c[pos].value is not None for _, c in body):
+                if any(pos < len(c) and not c[pos].blank for _, c in body):
                     self.problem(table, 1, None, f"column {letter} holds values but has no name")
                 continue
             name = str(cell.value)
@@ -219,7 +231,7 @@ class _Reader:
         self.headers[table] = set(kept)
         width = len(header)
         for _, cells in body:
-            extra = [i for i in range(width, len(cells)) if cells[i].value is not None]
+            extra = [i for i in range(width, len(cells)) if not cells[i].blank]
             if extra:
                 self.problem(
                     table, 1, None, f"column {_letter(extra[0])} holds values but has no name"
@@ -267,11 +279,8 @@ def read_instance(path: str | Path) -> Instance:
 
     path = Path(path)
     reader = _Reader(path)
-    book = _open(path)
-    try:
+    with BoundedWorkbook(path, META_SHEET) as book:
         reader.read(book)
-    finally:
-        book.close()
     try:
         instance = load_instance(reader.document)
     except InputError as error:
@@ -283,20 +292,6 @@ def read_instance(path: str | Path) -> Instance:
     return instance
 
 
-def _open(path: Path) -> Any:
-    from openpyxl import load_workbook
-
-    try:
-        return load_workbook(path, read_only=True, data_only=True)
-    except OSError as error:
-        message = f"cannot read {path.name}: {error.strerror or error}"
-    except (zipfile.BadZipFile, KeyError, ValueError) as error:
-        message = f"cannot read {path.name}: not an Excel .xlsx workbook ({error})"
-    except Exception as error:  # noqa: BLE001 - openpyxl raises many kinds on a damaged file
-        message = f"cannot read {path.name}: {type(error).__name__}: {error}"
-    raise InputError([Problem(META_SHEET, None, None, message)])
-
-
 def _in_sheet_order(problems: list[Problem]) -> list[Problem]:
     order = {name: i for i, name in enumerate(SHEETS)}
     return sorted(problems, key=lambda p: (order.get(p.table, -1), p.row or 0))
@@ -306,8 +301,21 @@ def _split(value: Any) -> list[str]:
     return [part.strip() for part in str(value).split(LIST_SEPARATOR) if part.strip()]
 
 
-def _error_cell(cell: Cell) -> str:
-    return f"the cell holds the Excel error {cell.value}: correct the formula or type a value"
+def _error_cell(cell: Cell, pos: int, row: int) -> str:
+    """Why a cell cannot be read: an Excel error value, or a formula without a saved result."""
+    if cell.formula is None:
+        return f"the cell holds the Excel error {cell.value}: correct the formula or type a value"
+    where = f"cell {_letter(pos)}{row}"
+    if cell.value is not None:
+        return (
+            f"{where} holds the formula {cell.formula}, whose result is the Excel error "
+            f"{cell.value}: correct the formula or type a value"
+        )
+    return (
+        f"{where} holds the formula {cell.formula} but the file has no saved result for it "
+        "(the program that wrote the file computes no formulas): open and save it in Excel or "
+        "LibreOffice, or type the value"
+    )
 
 
 def _letter(pos: int) -> str:

@@ -2,8 +2,9 @@
 
 Writing: numbers stay numbers (a number format shows them, the value is never text), blank for
 "not given" (NaN, infinite), bold frozen header, columns as wide as their content. Reading: the
-cells of each row as Python values, with their row number as Excel shows it, and the cells
-Excel itself marks as errors (``#N/A``, ``#DIV/0!`` ...) told apart from text.
+cells of each row as Python values, with their row number as Excel shows it, the cells Excel
+itself marks as errors (``#N/A``, ``#DIV/0!`` ...) told apart from text, and formulas told apart
+from values (:mod:`sourcing.workbook.reading` replaces them by their saved results).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
+
+from sourcing.errors import InputError, Problem
 
 #: Excel's number formats by kind of column; the cell keeps the full value.
 MONEY = "#,##0.00"
@@ -124,33 +127,72 @@ def _shown_width(value: Any) -> int:
 
 @dataclass(frozen=True)
 class Cell:
-    """One cell read back: its value (text stripped, ``None`` if blank) and whether Excel marks
-    it as an error value such as ``#N/A``."""
+    """One cell read back: its value (text stripped, ``None`` if blank), whether Excel marks it as
+    an error value such as ``#N/A``, and its formula (``=20*2``) when it holds one.
+
+    A formula cell read without its result has ``value`` None; one whose result is unknown (the
+    file holds none) has ``value`` None and ``error`` set: it is not blank, it is unreadable.
+    """
 
     value: Any
     error: bool = False
+    formula: str | None = None
+
+    @property
+    def blank(self) -> bool:
+        return self.value is None and not self.error and self.formula is None
 
 
-def read_rows(sheet: Any) -> Iterator[tuple[int, list[Cell]]]:
+def read_rows(
+    sheet: Any, max_rows: int | None = None, max_columns: int | None = None
+) -> Iterator[tuple[int, list[Cell]]]:
     """(row number as Excel shows it, cells) for every row from the first, blank ones included;
-    trailing blank rows are dropped."""
+    trailing blank rows are dropped.
+
+    Reading stops with an :class:`InputError` at the first row past ``max_rows`` or with a cell
+    past column ``max_columns``: a sheet is read in bounded time whatever its file declares.
+    """
     pending: list[tuple[int, list[Cell]]] = []
     for number, raw in enumerate(sheet.iter_rows(min_row=1, min_col=1), 1):
-        cells = [_read_cell(cell) for cell in raw]
-        while cells and cells[-1].value is None and not cells[-1].error:
-            cells.pop()
+        if max_rows is not None and number > max_rows:
+            raise InputError([Problem(sheet.title, number, None, _too_long(max_rows))])
+        if max_columns is not None and len(raw) > max_columns:
+            raise InputError([Problem(sheet.title, number, None, _too_wide(max_columns, len(raw)))])
+        last = len(raw)
+        while last and raw[last - 1].value is None:  # trailing blanks: not even converted
+            last -= 1
+        cells = [_read_cell(cell) for cell in raw[:last]]
         pending.append((number, cells))
         if cells:
             yield from pending
             pending = []
 
 
+def _too_long(max_rows: int) -> str:
+    return (
+        f"the sheet goes on past row {max_rows:,}, the most read from a workbook sheet: "
+        "delete the rows below the table, or keep a table this long in a CSV file"
+    )
+
+
+def _too_wide(max_columns: int, width: int) -> str:
+    return (
+        f"a cell in column {get_column_letter(width)} is past column "
+        f"{get_column_letter(max_columns)} ({max_columns}), the widest read from a workbook "
+        "sheet: delete the cells right of the table"
+    )
+
+
 def _read_cell(cell: Any) -> Cell:
     value = cell.value
     if value is None:
         return Cell(None)
-    if getattr(cell, "data_type", None) == "e":
+    kind = getattr(cell, "data_type", None)
+    if kind == "e":
         return Cell(str(value), error=True)
+    if kind == "f":  # read with data_only=False: the formula (an array formula's is its text)
+        text = value if isinstance(value, str) else getattr(value, "text", None) or str(value)
+        return Cell(None, formula=text)
     if isinstance(value, bool):
         return Cell("TRUE" if value else "FALSE")
     if isinstance(value, dt.datetime):
@@ -162,3 +204,42 @@ def _read_cell(cell: Any) -> Cell:
         value = value.strip()
         return Cell(value or None)
     return Cell(value)
+
+
+def with_results(rows: list[tuple[int, list[Cell]]], results: Any) -> list[tuple[int, list[Cell]]]:
+    """``rows`` with each formula cell replaced by its result saved in the file, read from
+    ``results`` (the same sheet opened with ``data_only=True``, iterated once up to the last
+    formula). A saved empty text (``=IF(A2>0,"x","")``) is a blank; no saved result at all (a
+    file written by a program that computes nothing, such as openpyxl) leaves the cell
+    unreadable: ``value`` None, ``error`` set, its formula kept for the message."""
+    wanted = {
+        number: [pos for pos, cell in enumerate(cells) if cell.formula is not None]
+        for number, cells in rows
+    }
+    wanted = {number: spots for number, spots in wanted.items() if spots}
+    if not wanted:
+        return rows
+    saved: dict[tuple[int, int], Any] = {}
+    last = max(wanted)
+    for number, raw in enumerate(results.iter_rows(min_row=1, max_row=last, min_col=1), 1):
+        for pos in wanted.get(number, ()):
+            if pos < len(raw):
+                saved[(number, pos)] = raw[pos]
+    out = []
+    for number, cells in rows:
+        if number in wanted:
+            cells = list(cells)
+            for pos in wanted[number]:
+                cells[pos] = _result(cells[pos].formula, saved.get((number, pos)))
+        out.append((number, cells))
+    return out
+
+
+def _result(formula: str | None, raw: Any) -> Cell:
+    value = getattr(raw, "value", None)
+    if value is None:
+        if getattr(raw, "data_type", None) == "str":  # the formula's saved result is ""
+            return Cell(None)
+        return Cell(None, error=True, formula=formula)
+    read = _read_cell(raw)
+    return Cell(read.value, read.error, formula)
