@@ -92,3 +92,33 @@ def test_a_country_code_off_by_a_letter(tmp_path):
     check(
         only(problems_of(folder)), "supply", 4, "country", "unknown country", "did you mean 'CHN'?"
     )
+
+
+def test_a_warning_names_the_same_row_from_a_folder_and_a_workbook(tmp_path):
+    """A site no supplier can reach is a consistency warning (an error under --strict) on
+    demand's second record: line 3 of demand.csv, row 3 of the demand sheet."""
+    from sourcing.api import validate
+    from sourcing.convert import write_instance as convert
+    from sourcing.io import load_instance
+
+    folder = write_instance(
+        tmp_path / "f",
+        INSTANCE_YAML_NO_DEFAULT,
+        countries=CSV["countries"] + "DEU,Germany,EU,0\n",
+        sites="site,country\nplant,USA\neu-plant,DEU\n",
+        transport="from,to,cost\nAUS,CHN,5\nCHL,CHN,5\nCHN,CHN,0\nAUS,USA,5\nCHN,USA,5\n",
+        demand="mineral,site,quantity\nli,plant,60\nli,eu-plant,10\n",
+    )
+    book = tmp_path / "b.xlsx"
+    convert(load_instance(folder), book)
+    for source in (folder, book):
+        (warning,) = [w for w in validate(source) if "eu-plant" in w]
+        assert warning.startswith("demand, row 3, field 'site'"), warning
+
+
+INSTANCE_YAML_NO_DEFAULT = """\
+name: t1
+currency: USD
+unit: t
+stages: [mining, refining]
+"""

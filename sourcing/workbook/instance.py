@@ -289,6 +289,7 @@ def read_instance(path: str | Path) -> Instance:
         raise InputError(_in_sheet_order(reader.problems + found)) from None
     if reader.problems:
         raise InputError(_in_sheet_order(reader.problems))
+    instance._header_rows = 1  # later warnings name Excel's rows too (the header is row 1)
     return instance
 
 
