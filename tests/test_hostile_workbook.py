@@ -411,7 +411,7 @@ def test_a_tariff_from_a_country_to_itself_is_refused(tmp_path):
     assert caught.value.problems == [
         Problem(
             "tariffs",
-            2,
+            3,  # line 3 of tariffs.csv, the row a spreadsheet shows
             "destination",
             "the origin and the destination are both 'CHN': a tariff applies where material "
             "crosses a border, never within one country (a domestic levy belongs in the price)",
