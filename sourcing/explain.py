@@ -78,9 +78,12 @@ def explain(
             "rules": [],
         }
     x = raw.x
-    uncovered = _uncovered(data, relaxed, slacks, x)
-    capacities = _binding_capacities(data, network, x, uncovered)
-    rules = _rules_to_relax(relaxed, slacks, x)
+    # the solver's tolerance is TOL in the units it solved in (sourcing.scaling): 1 planner unit
+    # for an ordinary instance
+    unit = raw.scaling.column if raw.scaling is not None else np.ones(len(x))
+    uncovered = _uncovered(data, relaxed, slacks, x, unit)
+    capacities = _binding_capacities(data, network, x, uncovered, unit)
+    rules = _rules_to_relax(relaxed, slacks, x, unit)
     summary = _summary(data, uncovered, capacities, rules)
     tables = {"uncovered": uncovered, "binding_capacities": capacities, "rules": rules}
     if data.periods == [NO_PERIOD]:  # no declared periods: the column says nothing
@@ -89,40 +92,46 @@ def explain(
 
 
 def _uncovered(
-    data: ModelData, lp: LinearProgram, slacks: dict[str, np.ndarray], x: np.ndarray
+    data: ModelData,
+    lp: LinearProgram,
+    slacks: dict[str, np.ndarray],
+    x: np.ndarray,
+    unit: np.ndarray,
 ) -> pd.DataFrame:
     frame = data.demand[["mineral", "period", "site", "quantity"]].copy()
     frame["short"] = x[slacks["demand"]] if "demand" in slacks else 0.0
-    return frame[frame["short"] > TOL * np.maximum(1, frame["quantity"])].reset_index(drop=True)
+    least = unit[slacks["demand"]] if "demand" in slacks else 1.0
+    return frame[frame["short"] > TOL * np.maximum(least, frame["quantity"])].reset_index(drop=True)
 
 
 def _binding_capacities(
-    data: ModelData, network: Network, x: np.ndarray, uncovered: pd.DataFrame
+    data: ModelData, network: Network, x: np.ndarray, uncovered: pd.DataFrame, unit: np.ndarray
 ) -> pd.DataFrame:
     offers = data.offers[["mineral", "period", "stage", "stage_pos", "country", "capacity"]].copy()
     offers["used"] = x[network.supply]
+    offers["unit"] = unit[network.supply]
     short = uncovered[["mineral", "period"]].drop_duplicates()
     offers = offers.merge(short, on=["mineral", "period"])
     full = np.isfinite(offers["capacity"]) & (
-        offers["used"] >= offers["capacity"] - TOL * np.maximum(1, offers["capacity"])
+        offers["used"] >= offers["capacity"] - TOL * np.maximum(offers["unit"], offers["capacity"])
     )
     return (
         offers[full]
         .sort_values(["mineral", "period", "stage_pos", "country"])
-        .drop(columns="stage_pos")
+        .drop(columns=["stage_pos", "unit"])
         .reset_index(drop=True)
     )
 
 
 def _rules_to_relax(
-    lp: LinearProgram, slacks: dict[str, np.ndarray], x: np.ndarray
+    lp: LinearProgram, slacks: dict[str, np.ndarray], x: np.ndarray, unit: np.ndarray
 ) -> pd.DataFrame:
     parts = []
     for name, ids in slacks.items():
         if name == "demand":
             continue
         amount = x[ids]
-        active = amount > TOL
+        active = amount > TOL * unit[ids]
         if active.any():
             rows = lp.constraints[name].index[active].copy()
             rows.insert(0, "constraint", name)

@@ -19,6 +19,7 @@ import highspy
 import numpy as np
 
 from sourcing.lp import LinearProgram
+from sourcing.scaling import Scaling, choose
 
 
 class TerminationCondition(StrEnum):
@@ -64,6 +65,8 @@ class RawSolution:
     message: str = ""
     nodes: int = 0  # branch-and-bound nodes (a MIP)
     start_objective: float | None = None  # the starting plan's cost, when one was handed over
+    #: the units HiGHS solved in (sourcing.scaling): its tolerances are relative to them
+    scaling: Scaling | None = None
 
 
 #: The relative gap within which a MIP plan is called optimal (HiGHS's default mip_rel_gap).
@@ -109,10 +112,10 @@ def solve_lp(
             if gap is not None and gap <= OPTIMAL_GAP:  # the relaxation's bound proves it
                 return _proven(first, gap, time.perf_counter() - begun)
     started = time.perf_counter()
-    highs = _handoff(lp, cost, relax_integrality, options, fix)
+    highs, scaling = _handoff(lp, cost, relax_integrality, options, fix)
     if highs is not None and first is not None:
         plan = highspy.HighsSolution()
-        plan.col_value = first.x
+        plan.col_value = scaling.columns_in(first.x)
         plan.value_valid = True
         highs.setSolution(plan)
         if options.time_limit is not None:  # the search for a start spent part of the limit
@@ -129,7 +132,7 @@ def solve_lp(
         )
     highs.run()
     solved = time.perf_counter()
-    raw = _read(highs, lp.is_mip and not relax_integrality)
+    raw = _read(highs, lp.is_mip and not relax_integrality, scaling)
     raw.times = {
         "handoff": handed - started,
         "solve": solved - handed,
@@ -147,7 +150,9 @@ def _handoff(
     relax: bool,
     options: SolverOptions,
     fix: tuple[np.ndarray, np.ndarray] | None,
-) -> highspy.Highs | None:
+) -> tuple[highspy.Highs | None, Scaling]:
+    """A HiGHS instance holding ``lp`` in the units :mod:`sourcing.scaling` chooses (``None``
+    if HiGHS rejects the model), and that scaling."""
     highs = _new_highs(options.tee)
     highs.setOptionValue("output_flag", bool(options.tee))
     if options.time_limit is not None:
@@ -166,6 +171,25 @@ def _handoff(
     row_lower, row_upper = lp.row_bounds()
     integrality = np.zeros(lp.n_vars, dtype=np.int32) if relax else lp.integrality()
     c = lp.cost_vector() if cost is None else cost
+    # binaries keep their units even when their integrality is relaxed: the scaling of a model
+    # is the same in its relaxation, its MIP and its priced LP
+    scaling = choose(
+        c,
+        lower,
+        upper,
+        row_lower,
+        row_upper,
+        starts,
+        index,
+        values,
+        lp.integrality(),
+        lp.magnitudes(),
+    )
+    if not scaling.is_identity:
+        row_of = np.repeat(np.arange(lp.n_rows), np.diff(starts))
+        c, values = scaling.cost_in(c), scaling.matrix_in(row_of, index, values)
+        lower, upper = scaling.columns_in(lower), scaling.columns_in(upper)
+        row_lower, row_upper = scaling.rows_in(row_lower), scaling.rows_in(row_upper)
     status = highs.passModel(
         lp.n_vars,
         lp.n_rows,
@@ -183,7 +207,7 @@ def _handoff(
         values,
         integrality,
     )
-    return None if status == highspy.HighsStatus.kError else highs
+    return (None if status == highspy.HighsStatus.kError else highs), scaling
 
 
 def _proven(start: RawSolution, gap: float, seconds: float) -> RawSolution:
@@ -199,6 +223,7 @@ def _proven(start: RawSolution, gap: float, seconds: float) -> RawSolution:
         times={"start": seconds, "handoff": 0.0, "solve": 0.0, "read": 0.0},
         message="optimal: the starting plan meets the LP relaxation's bound",
         start_objective=start.objective,
+        scaling=start.scaling,
     )
 
 
@@ -232,7 +257,8 @@ def _new_highs(tee: bool) -> highspy.Highs:
         os.close(saved)
 
 
-def _read(highs: highspy.Highs, is_mip: bool) -> RawSolution:
+def _read(highs: highspy.Highs, is_mip: bool, scaling: Scaling) -> RawSolution:
+    """What HiGHS holds after a run, in the planner's units."""
     model_status = highs.getModelStatus()
     info = highs.getInfo()
     termination = _TERMINATION.get(model_status, TerminationCondition.error)
@@ -257,9 +283,9 @@ def _read(highs: highspy.Highs, is_mip: bool) -> RawSolution:
             nodes=max(nodes, 0),
         )
     solution = highs.getSolution()
-    objective = float(info.objective_function_value)
+    objective = scaling.objective_out(float(info.objective_function_value))
     if is_mip:
-        bound = float(info.mip_dual_bound)
+        bound = scaling.objective_out(float(info.mip_dual_bound))
         gap = relative_gap(objective, bound)
         if status is SolutionStatus.optimal and (gap is None or gap > OPTIMAL_GAP):
             # HiGHS stopped because the planner's --rel-gap was reached: converged, but what is
@@ -275,11 +301,12 @@ def _read(highs: highspy.Highs, is_mip: bool) -> RawSolution:
         objective=objective,
         bound=bound,
         gap=gap,
-        x=np.asarray(solution.col_value),
-        row_dual=np.asarray(solution.row_dual) if duals else None,
-        col_dual=np.asarray(solution.col_dual) if duals else None,
+        x=scaling.columns_out(np.asarray(solution.col_value)),
+        row_dual=scaling.row_duals_out(np.asarray(solution.row_dual)) if duals else None,
+        col_dual=scaling.column_duals_out(np.asarray(solution.col_dual)) if duals else None,
         message=highs.modelStatusToString(model_status),
         nodes=max(nodes, 0),
+        scaling=scaling,
     )
 
 
@@ -320,7 +347,7 @@ class Session:
         self.basis: highspy.HighsBasis | None = None  # of the last solve that found an LP optimum
         self.solves = 0
         started = time.perf_counter()
-        self._highs = _handoff(lp, None, False, self.options, None)
+        self._highs, self.scaling = _handoff(lp, None, False, self.options, None)
         self.handoff_seconds = time.perf_counter() - started
         #: seconds in HiGHS: the first (cold) solve, and all later (warm) ones together
         self.seconds = {"handoff": self.handoff_seconds, "first_solve": 0.0, "resolves": 0.0}
@@ -339,7 +366,10 @@ class Session:
             self.upper[cols] = upper
         if self._highs is not None and len(cols):
             self._highs.changeColsBounds(
-                len(cols), cols, self.lower[cols].copy(), self.upper[cols].copy()
+                len(cols),
+                cols,
+                self.scaling.columns_in(self.lower[cols], cols),
+                self.scaling.columns_in(self.upper[cols], cols),
             )
 
     def set_row_bounds(
@@ -356,7 +386,10 @@ class Session:
             self.row_upper[rows] = upper
         if self._highs is not None and len(rows):
             self._highs.changeRowsBounds(
-                len(rows), rows, self.row_lower[rows].copy(), self.row_upper[rows].copy()
+                len(rows),
+                rows,
+                self.scaling.rows_in(self.row_lower[rows], rows),
+                self.scaling.rows_in(self.row_upper[rows], rows),
             )
 
     def set_coefficients(
@@ -368,6 +401,7 @@ class Session:
         values = np.broadcast_to(np.asarray(values, dtype=float), rows.shape)
         if self._highs is None:
             return
+        values = self.scaling.matrix_in(rows, cols, values)
         for row, col, value in zip(rows.tolist(), cols.tolist(), values.tolist(), strict=True):
             self._highs.changeCoeff(row, col, value)
 
@@ -391,7 +425,7 @@ class Session:
         started = time.perf_counter()
         highs.run()
         solved = time.perf_counter()
-        raw = _read(highs, self.lp.is_mip)
+        raw = _read(highs, self.lp.is_mip, self.scaling)
         if raw.status is SolutionStatus.optimal and not self.lp.is_mip:
             self.basis = highs.getBasis()
         raw.times = {
@@ -422,11 +456,14 @@ class Session:
                 )
             started = time.perf_counter()
             highs.run()
-            priced = _read(highs, False)
+            priced = _read(highs, False, self.scaling)
             priced.times = {"solve": time.perf_counter() - started}
         finally:
             highs.changeColsBounds(
-                n, integer, self.lower[integer].copy(), self.upper[integer].copy()
+                n,
+                integer,
+                self.scaling.columns_in(self.lower[integer], integer),
+                self.scaling.columns_in(self.upper[integer], integer),
             )
             highs.changeColsIntegrality(n, integer, np.ones(n, dtype=np.uint8))
         return priced
