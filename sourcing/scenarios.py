@@ -61,7 +61,7 @@ from sourcing.errors import InputError, Problem
 from sourcing.io import find_named, names_in, read_document
 from sourcing.messages import problem_from
 from sourcing.references import check_instance, groups_of
-from sourcing.schema import DEFAULT_SITE, LARGEST, Instance
+from sourcing.schema import DEFAULT_SITE, LARGEST, Instance, Rate
 
 SCENARIOS_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -140,7 +140,7 @@ class TariffChange(_Change):
     destinations: Names = Field(
         default=None, description="Destination countries or groups; absent: every other country."
     )
-    rate: Quantity | None = None
+    rate: Rate | None = None  # a fraction of the price, at most schema.MAX_RATE
     per_unit: Quantity | None = None
 
     @model_validator(mode="after")
