@@ -1,39 +1,45 @@
 """Scale the model's numbers into the range HiGHS is built for, and the answers back.
 
 HiGHS's tolerances are absolute: a row may be violated by 1e-7, a reduced cost may be 1e-7 below
-zero, a MIP plan is optimal within an absolute gap of 1e-6. They suit numbers near 1 to 1e6;
-HiGHS calls costs and bounds above 1e6 excessive and warns that accuracy suffers. A planner's
-numbers are not there: at the documented limit (prices of 1e12 USD/t) the dual simplex stops with
-"excessive dual values"; the same MIP written in kilograms instead of tonnes (every quantity
-×1000) takes ten times as long; a mineral bought by the gram next to one bought by the million
-tonnes is lost in the tolerance of the large one. So the engine, not the planner, picks the
-units HiGHS sees, by powers of ten:
+zero, a MIP's integrality and feasibility are judged to 1e-6. They suit numbers between about 1
+and 1e6 (HiGHS calls costs and bounds above 1e6 "excessively large"). A planner's numbers are
+not there: at the documented limit (prices of 1e12 USD/t) the dual simplex stopped with
+"excessive dual values"; usgs-2024 written in kilograms instead of tonnes (every quantity ×1000)
+took ten times as long; a mineral bought by the tonne next to one bought by the billion tonnes,
+or an early stage behind yields of 1e-6, was lost in the tolerance of the large numbers. So the
+engine, not the planner, picks the units HiGHS sees, by powers of ten:
 
     columns   a continuous variable x_j is handed over as x_j / D_j, D_j the power of ten that
-              brings its size (the most its stage can need: demand carried back through the
-              yields; else its bound) into (1e5, 1e6]; binaries are never scaled
+              brings its size into (SIZE/10, SIZE] = (100, 1000]; its size is the most its stage
+              can need (demand carried back through the yields, a magnitude the network states),
+              else its bound, else the largest scale among the sized variables it shares a row
+              with (a rule's auxiliary variables, an elastic slack); binaries are never scaled
     rows      a row with continuous variables is divided by the power of ten at or above its
-              largest coefficient on them, in the columns' new units (a flow balance by the
-              scale of its quantities; a value share, prices as coefficients, by its largest
-              price too); a row weighing binaries by quantities (a contract cover Σ U w ≥ R) by
-              the power of ten that brings its largest number into (1e5, 1e6]; a row counting
-              binaries is kept
+              largest coefficient on them in the columns' new units (a flow balance by the scale
+              of its quantities; a value share, prices as coefficients, by its largest price);
+              a row weighing binaries by quantities (a contract cover Σ U w ≥ R) by the power of
+              ten that brings its largest number into (100, 1000]; a row counting binaries is
+              kept
     costs     the objective is divided by the power of ten C that brings its largest
-              coefficient (after the column scaling) into (1e5, 1e6]
+              coefficient (in the columns' new units) into (1e7, 1e8]
 
-When every size is within [1, 1e6] no quantity is scaled (and only the rows whose coefficients are
-out of [1, 1e6] are), and when the largest cost is within [1, 1e6] the objective is not: an
-ordinary instance hands HiGHS exactly the numbers it always did.
-Powers of ten, rather than HiGHS's own power-of-two ``user_bound_scale``/``user_objective_scale``
-(one factor for the whole model, and the MIP's dual bound left scaled), because planners change
-units by powers of ten: the same instance in t and in kg hands HiGHS the same numbers (to the last
-digit of the decimal input), and the solve follows the same path.
+When every size is within [1, 1e6] no variable is scaled (only the rows whose coefficients are
+out of [1, 1e6]: value shares at prices of 1e12), and when the largest cost is within [1, 1e8]
+the objective is not: an ordinary instance hands HiGHS exactly the numbers it always did.
 
-Answers come back in the planner's units: x_j = D_j x'_j, the objective and its bound ×C, the
-dual of a row divided by r_i (the marginal cost of its right-hand side) ×C/r_i, the reduced
-cost of column j ×C/D_j. Relative gaps are unchanged. The solver's absolute tolerances become
-relative ones: a quantity is known to about 1e-7·D_j (1e-13 of its stage's need), a cost to
-about 1e-7·C.
+Powers of ten, and per variable, rather than HiGHS's own ``user_bound_scale`` and
+``user_objective_scale`` (one power of two for the whole model, and the MIP's dual bound left
+scaled in HiGHS 1.16): planners change units by powers of ten, so the same instance in t and in
+kg hands HiGHS the same numbers (to the last digit of the decimal input) and the solve follows
+the same path; and one factor cannot serve a mineral of 1e9 t and one of 1 t at once.
+
+Answers come back in the planner's units: x_j = D_j x'_j, the objective and the MIP's bound ×C,
+a row's dual (the marginal cost of its right-hand side) ×C/r_i, a reduced cost ×C/D_j; relative
+gaps are unchanged. HiGHS's absolute tolerances become relative ones: a quantity is exact to about
+1e-7·D_j (1e-10 of its stage's need), a reduced cost to about 1e-7·C (1e-15 of the largest cost
+per unit). What no scaling gives: one objective adds every mineral's cost, so a choice worth less
+than the tolerance of the total (a MIP's gap: 1e-4 of it) is feasible but not necessarily the
+cheapest (a small mineral next to a huge one, under a MIP model).
 """
 
 from __future__ import annotations
@@ -42,7 +48,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: Largest values in [SMALL, LARGE] are left as they are: HiGHS calls values above 1e6
+from sourcing.lp import LinearProgram
+
+#: Sizes all within [SMALL, LARGE] are left as they are: HiGHS calls bounds above 1e6
 #: "excessively large" (HConst.h), and below 1 its tolerances (1e-7) leave too few digits.
 LARGE, SMALL = 1e6, 1.0
 #: Scaled quantities land in (SIZE/10, SIZE]: the magnitudes of the bundled demo (hundreds of
@@ -50,6 +58,13 @@ LARGE, SMALL = 1e6, 1.0
 #: sizes brought to 1e6 solve in 10 s and stop 5e-5 above the optimum (within the gap); to 1e3,
 #: in 0.7 s at 1e-11 of it; to 10, in 0.6 s at 2e-8 of it.
 SIZE = 1e3
+#: The objective's largest coefficient is brought into (COST/10, COST] when it is outside
+#: [SMALL, COST]. HiGHS warns above 1e6 but solves: its dual simplex stopped ("excessive dual
+#: values") only at 1e12 in our trials (battery-demo at the price limit, benchmarks/limits.py),
+#: and 1e8, 1e15 above its dual tolerance, still resolves a cost of 1 per unit (to 0.1) next to
+#: the largest the limits allow (a price of 1e12 under a tariff rate of 100: 1e14 per unit); at
+#: 1e6, such a plan paid 225 more freight than it had to.
+COST = 1e8
 
 
 @dataclass(frozen=True)
@@ -92,23 +107,65 @@ class Scaling:
         return dual * self.cost / self.column
 
 
+@dataclass(frozen=True)
+class ScaledModel:
+    """A model as HiGHS receives it: costs, column bounds, row bounds and the matrix in
+    compressed rows, all in the units of ``scaling``."""
+
+    cost: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    starts: np.ndarray
+    index: np.ndarray
+    values: np.ndarray
+    scaling: Scaling
+
+
+def scaled_model(
+    lp: LinearProgram,
+    cost: np.ndarray | None = None,
+    fix: tuple[np.ndarray, np.ndarray] | None = None,
+) -> ScaledModel:
+    """``lp`` (minimising ``cost``, default its total cost; ``fix=(cols, values)`` fixed) in the
+    units :func:`choose` picks. Binaries keep their units even when their integrality is relaxed:
+    a model is scaled alike in its relaxation, its MIP and its priced LP."""
+    starts, index, values = lp.csr()
+    lower, upper = lp.bounds()
+    if fix is not None:
+        lower[fix[0]] = upper[fix[0]] = fix[1]
+    row_lower, row_upper = lp.row_bounds()
+    c = lp.cost_vector() if cost is None else cost
+    scaling = choose(
+        c,
+        lower,
+        upper,
+        row_lower,
+        row_upper,
+        starts,
+        index,
+        values,
+        lp.integrality(),
+        lp.magnitudes(),
+    )
+    if not scaling.is_identity:
+        row_of = np.repeat(np.arange(lp.n_rows), np.diff(starts))
+        c, values = scaling.cost_in(c), scaling.matrix_in(row_of, index, values)
+        lower, upper = scaling.columns_in(lower), scaling.columns_in(upper)
+        row_lower, row_upper = scaling.rows_in(row_lower), scaling.rows_in(row_upper)
+    return ScaledModel(c, lower, upper, row_lower, row_upper, starts, index, values, scaling)
+
+
 def identity(n_cols: int, n_rows: int) -> Scaling:
     return Scaling(np.ones(n_cols), np.ones(n_rows))
-
-
-def power_of_ten(largest: float) -> float:
-    """The power of ten to divide by: 1 when ``largest`` is in [SMALL, LARGE] (or is 0: nothing
-    to scale); otherwise the one that brings it into (LARGE/10, LARGE]."""
-    if SMALL <= largest <= LARGE or largest <= 0:
-        return 1.0
-    return float(normalising(np.array([largest]), LARGE)[0])
 
 
 def normalising(sizes: np.ndarray, target: float) -> np.ndarray:
     """For each size, the power of ten that brings it into (target/10, target] (within 1e±300:
     a size that underflows to 0 is scaled as 1e-300, not divided by 0)."""
-    with np.errstate(divide="ignore"):
-        exponent = np.ceil(np.log10(sizes / target))
+    with np.errstate(divide="ignore"):  # a size at a power of ten, give or take its last
+        exponent = np.ceil(np.log10(sizes / target) - 1e-9)  # digit, goes the same way always
     return 10.0 ** np.clip(exponent, -300, 300)
 
 
@@ -166,7 +223,10 @@ def choose(
         row[weighted] = normalising(weighted_size, SIZE)
     costs = _magnitude(cost * column)
     largest = float(np.nanmax(costs)) if np.isfinite(costs).any() else 0.0
-    return Scaling(column, row, power_of_ten(largest))
+    in_range = SMALL <= largest <= COST or largest <= 0
+    return Scaling(
+        column, row, 1.0 if in_range else float(normalising(np.array([largest]), COST)[0])
+    )
 
 
 def _column_scales(

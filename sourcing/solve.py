@@ -19,7 +19,7 @@ import highspy
 import numpy as np
 
 from sourcing.lp import LinearProgram
-from sourcing.scaling import Scaling, choose
+from sourcing.scaling import Scaling, scaled_model
 
 
 class TerminationCondition(StrEnum):
@@ -164,50 +164,26 @@ def _handoff(
         highs.setOptionValue("threads", int(options.threads))
     if options.lp_algorithm is not None:
         highs.setOptionValue("solver", options.lp_algorithm)
-    starts, index, values = lp.csr()
-    lower, upper = lp.bounds()
-    if fix is not None:
-        lower[fix[0]] = upper[fix[0]] = fix[1]
-    row_lower, row_upper = lp.row_bounds()
+    model = scaled_model(lp, cost, fix)
     integrality = np.zeros(lp.n_vars, dtype=np.int32) if relax else lp.integrality()
-    c = lp.cost_vector() if cost is None else cost
-    # binaries keep their units even when their integrality is relaxed: the scaling of a model
-    # is the same in its relaxation, its MIP and its priced LP
-    scaling = choose(
-        c,
-        lower,
-        upper,
-        row_lower,
-        row_upper,
-        starts,
-        index,
-        values,
-        lp.integrality(),
-        lp.magnitudes(),
-    )
-    if not scaling.is_identity:
-        row_of = np.repeat(np.arange(lp.n_rows), np.diff(starts))
-        c, values = scaling.cost_in(c), scaling.matrix_in(row_of, index, values)
-        lower, upper = scaling.columns_in(lower), scaling.columns_in(upper)
-        row_lower, row_upper = scaling.rows_in(row_lower), scaling.rows_in(row_upper)
     status = highs.passModel(
         lp.n_vars,
         lp.n_rows,
-        len(values),
+        len(model.values),
         int(highspy.MatrixFormat.kRowwise),
         int(highspy.ObjSense.kMinimize),
         0.0,
-        np.ascontiguousarray(c, dtype=np.float64),
-        lower,
-        upper,
-        row_lower,
-        row_upper,
-        starts[:-1].astype(np.int32),
-        index.astype(np.int32),
-        values,
+        np.ascontiguousarray(model.cost, dtype=np.float64),
+        model.lower,
+        model.upper,
+        model.row_lower,
+        model.row_upper,
+        model.starts[:-1].astype(np.int32),
+        model.index.astype(np.int32),
+        model.values,
         integrality,
     )
-    return (None if status == highspy.HighsStatus.kError else highs), scaling
+    return (None if status == highspy.HighsStatus.kError else highs), model.scaling
 
 
 def _proven(start: RawSolution, gap: float, seconds: float) -> RawSolution:

@@ -10,6 +10,7 @@ within its gap or against its proven optimum.
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -181,6 +182,22 @@ def test_battery_demo_at_the_price_limit_costs_the_limit_times_the_volume_plus_t
     assert plan.costs["transport"] == pytest.approx(reference.costs["transport"], abs=1e-6)
     assert plan.objective == pytest.approx(LARGEST * volume + reference.costs["transport"], abs=1)
     assert plan.duals or model == "resilient"
+
+
+def test_a_tariff_nobody_pays_changes_nothing_even_at_the_limits():
+    """battery-demo at prices of 1e12, freight 10 per tonne between countries, and its tariff
+    rates raised from 25% and 93.5% to 100 (10,000%, the limit): the least-cost plan paid no
+    tariff before, so it is the same plan, to the last unit of freight, though the largest cost
+    per tonne is now 1e14. With the objective scaled to at most 1e6 instead of 1e8, freight fell
+    below the solver's tolerance and this plan paid more of it than it had to."""
+    cheap_freight = _demo_at_price(LARGEST).model_dump() | {"transport_default": 10.0}
+    raised = copy.deepcopy(cheap_freight)
+    for row in raised["tariffs"]:
+        row["rate"] = 100.0
+    plans = [sourcing.solve(d, "least-cost") for d in (cheap_freight, raised)]
+    assert plans[0].costs["tariffs"] == plans[1].costs["tariffs"] == 0.0
+    assert plans[1].costs["transport"] == plans[0].costs["transport"] > 0
+    assert plans[1].objective == plans[0].objective
 
 
 def test_battery_demo_at_the_price_limit_is_valid_and_solves_on_the_command_line(tmp_path):
