@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for label in seconds:
         runs = ", ".join(f"{s:.2f}" for s in seconds[label])
-        print(f"  {label:9} median {median[label]:7.2f} s  ({runs})  objective {objective[label]!r}")
+        print(f"  {label:9} median {median[label]:7.2f} s ({runs}), objective {objective[label]!r}")
     print(f"  time ratio changed/original: {median['changed'] / median['original']:.2f}")
     print(f"  objective relative difference (money factor taken out): {difference:.3g}")
     return 0 if difference <= 1e-4 else 1
