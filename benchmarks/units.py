@@ -3,6 +3,7 @@
     python benchmarks/units.py                                  # usgs-2024, resilient, t -> kg
     python benchmarks/units.py --instance instances/battery-demo --model eu-crma --money 1e6
     python benchmarks/units.py --quantity 0.001 --unit kt       # t -> kt
+    python benchmarks/units.py --checkout /tmp/old              # solved by another checkout
 
 Writes the instance with every quantity ×QUANTITY and every sum of money ×MONEY
 (:func:`sourcing.units.change_units`: prices per unit ×MONEY/QUANTITY) to a temporary folder,
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -28,11 +30,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def solve_once(instance: Path, model: str) -> tuple[float, dict]:
-    """Seconds of the solve phase (from the plan's own stats) and the plan's JSON."""
+def solve_once(instance: Path, model: str, checkout: Path | None = None) -> tuple[float, dict]:
+    """Seconds of the solve phase (from the plan's own stats) and the plan's JSON; solved by the
+    sourcing of ``checkout`` (its root folder) when given, e.g. a commit before a change."""
     command = [sys.executable, "-m", "sourcing.cli", "solve", str(instance), "-m", model]
+    env = dict(os.environ, PYTHONPATH=str(checkout)) if checkout else None
     started = time.perf_counter()
-    done = subprocess.run(command + ["-f", "json", "-q"], capture_output=True, text=True)
+    done = subprocess.run(
+        command + ["-f", "json", "-q"], capture_output=True, text=True, env=env, cwd=checkout
+    )
     wall = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"solve of {instance} exited {done.returncode}: {done.stderr.strip()}")
@@ -48,13 +54,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--money", type=float, default=1.0, help="factor on sums of money")
     parser.add_argument("--unit", default="kg", help="name of the new quantity unit")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--checkout", type=Path, help="solve with the sourcing of this checkout")
     args = parser.parse_args(argv)
 
     from sourcing.convert import write_instance
     from sourcing.io import load_instance
     from sourcing.units import change_units
 
-    original = Path(args.instance)
+    original = Path(args.instance).resolve()
     instance = load_instance(original)
     changed = change_units(instance, args.quantity, args.money, unit=args.unit)
     seconds: dict[str, list[float]] = {"original": [], "changed": []}
@@ -64,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         write_instance(changed, folder)
         for _ in range(args.repeat):
             for label, path in (("original", original), ("changed", folder)):
-                spent, plan = solve_once(path, args.model)
+                spent, plan = solve_once(path, args.model, args.checkout)
                 seconds[label].append(spent)
                 objective[label] = plan["objective"]
                 status = plan["solution_status"]
