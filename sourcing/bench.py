@@ -11,12 +11,20 @@
     source             published | hand-derived | recorded (by whom and how: see the notes)
     expected_status    optimal (default) | infeasible
     time_limit         seconds (blank: none)
+    rel_gap            the MIP relative gap to solve to (blank: the engine's default, 1e-4);
+                       0 where the row records the proven optimum of a MIP (see below)
     notes              where the expected value comes from
 
 Each run happens in a fresh child process (forked), so its peak resident memory is its own and a
 crash or a runaway solve cannot take the others down. A run passes when the solver proves the
 expected status and the objective is within ``tolerance`` of the expected value, relatively:
 |objective − expected| ≤ tolerance × max(1, |expected|).
+
+A MIP is solved to a relative gap (1e-4 by default): any plan within the gap of the optimum is a
+right answer, so a MIP row checked at the default gap carries a tolerance of at least 1e-4. A
+tighter tolerance needs the proven optimum: the row records the optimum proven at rel_gap 0, is
+solved at rel_gap 0, and its notes say so ("proven optimum at rel-gap 0");
+``tests/test_scaling.py`` holds the index to this, finding the MIP rows with :func:`is_mip`.
 """
 
 from __future__ import annotations
@@ -77,6 +85,7 @@ class Entry:
     source: str
     expected_status: str = "optimal"
     time_limit: float | None = None
+    rel_gap: float | None = None
     notes: str = ""
 
 
@@ -96,6 +105,7 @@ class Run:
     expected_status: str = "optimal"
     tolerance: float = 0.0
     source: str = ""
+    rel_gap: float | None = None
     relative_error: float | None = None
     ok: bool = False
     problem: str = ""
@@ -160,6 +170,10 @@ def read_index(path: Path = INDEX) -> list[Entry]:
         expected = number_in("expected_objective", required=status == "optimal")
         tolerance = number_in("tolerance", required=True)
         time_limit = number_in("time_limit", required=False)
+        rel_gap = number_in("rel_gap", required=False)
+        if rel_gap is not None and rel_gap >= 1:
+            bad("rel_gap", f"{rel_gap:g} must be below 1 (a relative gap)")
+            rel_gap = None
         if (name, model) in seen:
             bad("name", f"'{name}' under model '{model}' is listed twice")
         seen.add((name, model))
@@ -173,12 +187,64 @@ def read_index(path: Path = INDEX) -> list[Entry]:
                 source=source,
                 expected_status=status,
                 time_limit=time_limit,
+                rel_gap=rel_gap,
                 notes=(row.get("notes") or "").strip(),
             )
         )
     if problems:
         raise InputError(problems)
     return entries
+
+
+#: Rules that add binaries (sourcing.rules.suppliers: one per offer).
+INTEGER_RULES = ("min_suppliers", "max_suppliers")
+
+
+def is_mip(entry: Entry) -> bool:
+    """Whether the entry's model is a MIP, told from its data without building it: a rule that
+    counts suppliers, or offers with a fixed cost or a minimum quantity (a contract binary each,
+    sourcing.contracts). Generated instances are known by their generator: a ladder rung has
+    fixed costs when :data:`sourcing.ladder.RUNGS` says it is a MIP rung, and the OR-Library's
+    facility-location instances always have them (an opening cost per facility)."""
+    from sourcing.io import load_instance, load_model
+
+    rules = list(load_model(model_argument(entry.model)).rules)
+    if entry.name.startswith("ladder/"):
+        contracts = ladder.RUNGS[entry.name.removeprefix("ladder/")].mip
+    elif entry.name in ORLIB_ON_DEMAND:
+        contracts = True
+    else:
+        instance = load_instance(INSTANCES / entry.name)
+        rules += instance.rules
+        contracts = any(
+            r.get("fixed_cost", 0) > 0 or r.get("min_quantity", 0) > 0 for r in instance.supply
+        )
+    return contracts or any(rule.rule in INTEGER_RULES for rule in rules)
+
+
+#: What the notes of a MIP row checked tighter than the gap must say.
+PROVEN = "proven optimum at rel-gap 0"
+
+
+def unproven_mip_rows(entries: Iterable[Entry], path: Path = INDEX) -> list[Problem]:
+    """The MIP rows whose tolerance is below the gap (:data:`sourcing.solve.OPTIMAL_GAP`) but
+    which neither record the optimum proven at rel_gap 0 nor are solved at rel_gap 0: a plan
+    within the gap of the optimum is a right answer, which such a row would call a mismatch."""
+    from sourcing.solve import OPTIMAL_GAP
+
+    problems = []
+    for number, entry in enumerate(entries, start=2):  # row 1 is the header
+        if entry.expected_status != "optimal" or entry.tolerance >= OPTIMAL_GAP:
+            continue
+        if (entry.rel_gap != 0 or PROVEN not in entry.notes) and is_mip(entry):
+            message = (
+                f"{entry.name} under {entry.model} is a MIP, solved to a relative gap of "
+                f"{entry.rel_gap if entry.rel_gap is not None else OPTIMAL_GAP:g}: give it a "
+                f"tolerance of at least {OPTIMAL_GAP:g}, or record the optimum proven at rel-gap 0 "
+                f"with rel_gap 0 and '{PROVEN}' in its notes"
+            )
+            problems.append(Problem(path.name, number, "tolerance", message))
+    return problems
 
 
 def select(
@@ -229,10 +295,16 @@ def run_entry(entry: Entry, repeat: int = 1) -> Run:
         expected_status=entry.expected_status,
         tolerance=entry.tolerance,
         source=entry.source,
+        rel_gap=entry.rel_gap,
     )
     try:
         folder = instance_folder(entry.name)
-        plan = solve(folder, model_argument(entry.model), time_limit=entry.time_limit)
+        plan = solve(
+            folder,
+            model_argument(entry.model),
+            time_limit=entry.time_limit,
+            rel_gap=entry.rel_gap,
+        )
     except InputError as error:
         run.problem = f"invalid input: {error}"
         return run

@@ -816,6 +816,16 @@ def _exit_code(plan) -> int:
         TerminationCondition.interrupted,
     ):
         return EXIT_NO_SOLUTION
+    # a solver error, or "unbounded" (impossible: every cost is ≥ 0): never a silent exit 1
+    said = plan.stats.get("solver_message") or plan.termination_condition.value
+    err.print(
+        f"error: HiGHS stopped without a plan ({said}; termination: "
+        f"{plan.termination_condition.value}). Every number within the documented limits should "
+        "solve, so this is a bug in sourcing: please report it with the input "
+        "(--log shows HiGHS's log).",
+        markup=False,
+        highlight=False,
+    )
     return EXIT_BUG
 
 

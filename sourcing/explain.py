@@ -102,9 +102,12 @@ def explain(
             "closed_lanes": [],
         }
     x = raw.x
-    uncovered = _uncovered(data, relaxed, slacks, x)
-    capacities = _binding_capacities(data, network, x, uncovered)
-    rules = _rules_to_relax(relaxed, slacks, x)
+    # the solver's tolerance is TOL in the units it solved in (sourcing.scaling): 1 planner unit
+    # for an ordinary instance
+    unit = raw.scaling.column if raw.scaling is not None else np.ones(len(x))
+    uncovered = _uncovered(data, relaxed, slacks, x, unit)
+    capacities = _binding_capacities(data, network, x, uncovered, unit)
+    rules = _rules_to_relax(relaxed, slacks, x, unit)
     lanes, too_many = pd.DataFrame(columns=LANE_COLUMNS), 0
     if name_closed_lanes and len(uncovered):
         lanes, too_many = _closed_lanes_needed(data, relaxed, slacks, uncovered, options)
@@ -121,27 +124,33 @@ def explain(
 
 
 def _uncovered(
-    data: ModelData, lp: LinearProgram, slacks: dict[str, np.ndarray], x: np.ndarray
+    data: ModelData,
+    lp: LinearProgram,
+    slacks: dict[str, np.ndarray],
+    x: np.ndarray,
+    unit: np.ndarray,
 ) -> pd.DataFrame:
     frame = data.demand[["mineral", "period", "site", "quantity"]].copy()
     frame["short"] = x[slacks["demand"]] if "demand" in slacks else 0.0
-    return frame[frame["short"] > TOL * np.maximum(1, frame["quantity"])].reset_index(drop=True)
+    least = unit[slacks["demand"]] if "demand" in slacks else 1.0
+    return frame[frame["short"] > TOL * np.maximum(least, frame["quantity"])].reset_index(drop=True)
 
 
 def _binding_capacities(
-    data: ModelData, network: Network, x: np.ndarray, uncovered: pd.DataFrame
+    data: ModelData, network: Network, x: np.ndarray, uncovered: pd.DataFrame, unit: np.ndarray
 ) -> pd.DataFrame:
     offers = data.offers[["mineral", "period", "stage", "stage_pos", "country", "capacity"]].copy()
     offers["used"] = x[network.supply]
+    offers["unit"] = unit[network.supply]
     short = uncovered[["mineral", "period"]].drop_duplicates()
     offers = offers.merge(short, on=["mineral", "period"])
     full = np.isfinite(offers["capacity"]) & (
-        offers["used"] >= offers["capacity"] - TOL * np.maximum(1, offers["capacity"])
+        offers["used"] >= offers["capacity"] - TOL * np.maximum(offers["unit"], offers["capacity"])
     )
     return (
         offers[full]
         .sort_values(["mineral", "period", "stage_pos", "country"])
-        .drop(columns="stage_pos")
+        .drop(columns=["stage_pos", "unit"])
         .reset_index(drop=True)
     )
 
@@ -243,14 +252,14 @@ def _row_of(data: ModelData, uncovered: pd.DataFrame) -> np.ndarray:
 
 
 def _rules_to_relax(
-    lp: LinearProgram, slacks: dict[str, np.ndarray], x: np.ndarray
+    lp: LinearProgram, slacks: dict[str, np.ndarray], x: np.ndarray, unit: np.ndarray
 ) -> pd.DataFrame:
     parts = []
     for name, ids in slacks.items():
         if name == "demand":
             continue
         amount = x[ids]
-        active = amount > TOL
+        active = amount > TOL * unit[ids]
         if active.any():
             rows = lp.constraints[name].index[active].copy()
             rows.insert(0, "constraint", name)

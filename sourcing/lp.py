@@ -36,6 +36,9 @@ class VariableBlock:
     lower: np.ndarray
     upper: np.ndarray
     integer: bool
+    #: how large the values may get where no bound says so (the most a stage can need): the
+    #: scaling of :mod:`sourcing.scaling` reads it; NaN where unknown
+    magnitude: np.ndarray | None = None
 
     @property
     def ids(self) -> np.ndarray:
@@ -73,8 +76,10 @@ class LinearProgram:
         lower: float | np.ndarray = 0.0,
         upper: float | np.ndarray = np.inf,
         integer: bool = False,
+        magnitude: float | np.ndarray = np.nan,
     ) -> np.ndarray:
-        """Add one variable per row of ``index``; return their column ids."""
+        """Add one variable per row of ``index``; return their column ids. ``magnitude``: how
+        large the values may get, where ``upper`` does not say (used only to scale the model)."""
         if name in self.variables:
             raise ValueError(f"variable family '{name}' added twice")
         n = len(index)
@@ -85,6 +90,7 @@ class LinearProgram:
             np.broadcast_to(np.asarray(lower, dtype=float), (n,)).copy(),
             np.broadcast_to(np.asarray(upper, dtype=float), (n,)).copy(),
             integer,
+            np.broadcast_to(np.asarray(magnitude, dtype=float), (n,)).copy(),
         )
         self.variables[name] = block
         self.n_vars += n
@@ -153,6 +159,19 @@ class LinearProgram:
         return (
             np.concatenate([b.lower for b in blocks]) if blocks else np.zeros(0),
             np.concatenate([b.upper for b in blocks]) if blocks else np.zeros(0),
+        )
+
+    def magnitudes(self) -> np.ndarray:
+        """Each variable's ``magnitude`` (NaN where none was given)."""
+        return (
+            np.concatenate(
+                [
+                    np.full(len(b.index), np.nan) if b.magnitude is None else b.magnitude
+                    for b in self.variables.values()
+                ]
+            )
+            if self.variables
+            else np.zeros(0)
         )
 
     def row_bounds(self) -> tuple[np.ndarray, np.ndarray]:

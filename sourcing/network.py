@@ -54,13 +54,30 @@ def define_network(lp: LinearProgram, data: ModelData) -> Network:
     offers, lanes, demand, volumes = data.offers, data.lanes, data.demand, data.stage_volumes
     n_offers = len(offers)
 
-    supply = lp.add_variables("supply", offers[OFFER_LABEL], upper=offers["capacity"].to_numpy())
+    offer_volume_row = (
+        offers[VOLUME_LABEL]
+        .merge(
+            volumes[VOLUME_LABEL].assign(_row=np.arange(len(volumes))), how="left", on=VOLUME_LABEL
+        )["_row"]
+        .fillna(-1)
+        .astype(int)
+        .to_numpy()
+    )
+    reached = offer_volume_row >= 0
+    # the most an offer's stage can need: how large its supply and its outflows get, for the
+    # scaling of the model (sourcing.scaling); NaN where no demand reaches the stage
+    most = np.full(n_offers, np.nan)
+    most[reached] = volumes["max_volume"].to_numpy()[offer_volume_row[reached]]
+
+    supply = lp.add_variables(
+        "supply", offers[OFFER_LABEL], upper=offers["capacity"].to_numpy(), magnitude=most
+    )
     price = offers["price"].to_numpy()
     first = offers["stage_pos"].to_numpy() == 0
     lp.add_cost("purchase", supply[first], price[first])
     lp.add_cost("processing", supply[~first], price[~first])
 
-    flow = lp.add_variables("flow", lanes[LANE_LABEL])
+    flow = lp.add_variables("flow", lanes[LANE_LABEL], magnitude=most[lanes["offer"].to_numpy()])
     lp.add_cost("transport", flow, lanes["transport"].to_numpy())
     lp.add_cost("tariffs", flow, lanes["tariff"].to_numpy())
 
@@ -92,17 +109,9 @@ def define_network(lp: LinearProgram, data: ModelData) -> Network:
         upper=0.0,
     )
 
-    volume = lp.add_variables("stage_volume", volumes[VOLUME_LABEL])
-    offer_volume_row = (
-        offers[VOLUME_LABEL]
-        .merge(
-            volumes[VOLUME_LABEL].assign(_row=np.arange(len(volumes))), how="left", on=VOLUME_LABEL
-        )["_row"]
-        .fillna(-1)
-        .astype(int)
-        .to_numpy()
+    volume = lp.add_variables(
+        "stage_volume", volumes[VOLUME_LABEL], magnitude=volumes["max_volume"].to_numpy()
     )
-    reached = offer_volume_row >= 0
     lp.add_constraints(
         "stage_volume_sum",
         volumes[VOLUME_LABEL],

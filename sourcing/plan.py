@@ -18,8 +18,11 @@ from sourcing.index import NO_PERIOD, ModelData
 from sourcing.lp import COST_COMPONENTS, LinearProgram
 from sourcing.network import Network
 from sourcing.rounding import tidy, tidy_frame
+from sourcing.scaling import Scaling, identity
 from sourcing.solve import RawSolution, SolutionStatus, TerminationCondition
 
+#: Below this a quantity (or a dual) is the solver's noise, in the units HiGHS solved in: times the
+#: scale of each column or row (sourcing.scaling), 1 for an ordinary instance.
 TOLERANCE = 1e-7
 CORE_FAMILIES = {
     "offer_output",
@@ -124,10 +127,10 @@ def extract(
     costs["total"] = float(sum(costs.values()))
     out: dict[str, Any] = {
         "costs": costs,
-        "flows": _flows(data, network, x),
-        "shortfall": shortfall_of(data, lp, x),
+        "flows": _flows(data, network, x, raw.scaling),
+        "shortfall": shortfall_of(data, lp, x, raw.scaling),
     }
-    out["shares"], out["concentration"] = shares_of(data, network, x)
+    out["shares"], out["concentration"] = shares_of(data, network, x, raw.scaling)
     out["duals"] = _duals(data, lp, network, duals) if duals is not None else {}
     if raw.is_mip and duals is not None:
         out["duals"]["basis"] = "LP with the MIP's binary choices fixed at the optimum"
@@ -151,10 +154,17 @@ def _drop_period(data: ModelData, out: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _flows(data: ModelData, network: Network, x: np.ndarray) -> pd.DataFrame:
+def noise(scaling: Scaling | None, cols: np.ndarray) -> np.ndarray | float:
+    """The largest value of variables ``cols`` that is the solver's noise, not a quantity."""
+    return TOLERANCE if scaling is None else TOLERANCE * scaling.column[cols]
+
+
+def _flows(
+    data: ModelData, network: Network, x: np.ndarray, scaling: Scaling | None
+) -> pd.DataFrame:
     lanes = data.lanes
     quantity = x[network.flow]
-    used = quantity > TOLERANCE
+    used = quantity > noise(scaling, network.flow)
     flows = lanes.loc[
         used,
         [
@@ -181,13 +191,14 @@ def _flows(data: ModelData, network: Network, x: np.ndarray) -> pd.DataFrame:
 
 
 def shares_of(
-    data: ModelData, network: Network, x: np.ndarray
+    data: ModelData, network: Network, x: np.ndarray, scaling: Scaling | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Supply by country and stage (share, value, HHI) and one concentration row per stage."""
+    """Supply by country and stage (share, value, HHI) and one concentration row per stage
+    (``scaling``: the units the solver worked in, :attr:`RawSolution.scaling`)."""
     offers = data.offers
     quantity = x[network.supply]
     frame = offers[["mineral", "period", "stage", "stage_pos", "country", "price"]].copy()
-    frame["quantity"] = np.where(quantity > TOLERANCE, quantity, 0.0)
+    frame["quantity"] = np.where(quantity > noise(scaling, network.supply), quantity, 0.0)
     key = ["mineral", "period", "stage"]
     frame["stage_volume"] = frame.groupby(key)["quantity"].transform("sum")
     frame = frame[frame["quantity"] > 0].copy()
@@ -211,8 +222,10 @@ def shares_of(
     return shares.reset_index(drop=True), concentration
 
 
-def shortfall_of(data: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
-    """Demand delivered and left unmet, per demand row."""
+def shortfall_of(
+    data: ModelData, lp: LinearProgram, x: np.ndarray, scaling: Scaling | None = None
+) -> pd.DataFrame:
+    """Demand delivered and left unmet, per demand row (``scaling`` as for :func:`shares_of`)."""
     demand = data.demand
     block = lp.constraints["demand"]
     flow = lp.variables["flow"]
@@ -225,7 +238,8 @@ def shortfall_of(data: ModelData, lp: LinearProgram, x: np.ndarray) -> pd.DataFr
     )
     frame["delivered"] = delivered
     frame["shortfall"] = np.maximum(frame["demand"] - delivered, 0.0)
-    frame.loc[frame["shortfall"] < TOLERANCE * np.maximum(1, frame["demand"]), "shortfall"] = 0.0
+    unit = 1.0 if scaling is None else scaling.row[block.ids]  # the demand rows' units
+    frame.loc[frame["shortfall"] < TOLERANCE * np.maximum(unit, frame["demand"]), "shortfall"] = 0.0
     return frame[frame["shortfall"] > 0].reset_index(drop=True)
 
 
@@ -235,6 +249,9 @@ def _duals(
     if raw.row_dual is None or raw.col_dual is None or raw.x is None:
         return {}
     row_dual, col_dual, x = raw.row_dual, raw.col_dual, raw.x
+    scaling = raw.scaling or identity(len(x), len(row_dual))
+    # a dual is money per unit of its row (or column): noise below TOLERANCE in HiGHS's units
+    supply_unit = scaling.column[network.supply]
     demand = data.demand[["mineral", "period", "site"]].copy()
     demand["marginal_cost"] = row_dual[lp.constraints["demand"].ids]
     offers = data.offers
@@ -243,15 +260,17 @@ def _duals(
     capacity["value"] = np.maximum(-col_dual[network.supply], 0.0)
     finite = np.isfinite(capacity["capacity"])
     binding = finite & (
-        capacity["used"] >= capacity["capacity"] - 1e-6 * np.maximum(1, capacity["capacity"])
+        capacity["used"]
+        >= capacity["capacity"] - 1e-6 * np.maximum(supply_unit, capacity["capacity"])
     )
-    capacity = capacity[binding | (capacity["value"] > TOLERANCE)].reset_index(drop=True)
+    valued = capacity["value"] > TOLERANCE * scaling.cost / supply_unit
+    capacity = capacity[binding | valued].reset_index(drop=True)
     rules = []
     for name, block in lp.constraints.items():
         if name in CORE_FAMILIES:
             continue
         dual = row_dual[block.ids]
-        active = np.abs(dual) > TOLERANCE
+        active = np.abs(dual) > TOLERANCE * scaling.cost / scaling.row[block.ids]
         if not active.any():
             continue
         upper_side = np.isfinite(block.upper[active]) & ~np.isfinite(block.lower[active])

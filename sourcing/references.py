@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sourcing.errors import Problem
-from sourcing.schema import DEFAULT_SITE, Instance
+from sourcing.schema import CHAIN_RANGE, DEFAULT_SITE, Instance
 
 #: Duplicate rows listed one by one per table; the rest are counted.
 MAX_DUPLICATES_SHOWN = 20
@@ -103,6 +103,7 @@ def check_instance(instance: Instance) -> list[Problem]:
                 Problem("yields", i, "stage", "the first stage has no input, so no yield")
             )
     _duplicates(instance.yields, "yields", ("mineral", "stage"), problems)
+    problems += _yield_chains(instance)
 
     places = countries | {DEFAULT_SITE} if not sites else countries
     transport_names = [("from", countries), ("to", places), ("mineral", minerals)]
@@ -153,6 +154,33 @@ def check_instance(instance: Instance) -> list[Problem]:
     _period_overlap(instance.demand, "demand", ("mineral", "site"), problems)
 
     problems += check_rules(instance.rules, instance, "instance rules")
+    return problems
+
+
+def _yield_chains(instance: Instance) -> list[Problem]:
+    """Each mineral's yields multiply to within CHAIN_RANGE along its stages: the row of the
+    yield at which the product leaves the range is named."""
+    problems: list[Problem] = []
+    position = {stage: k for k, stage in enumerate(instance.stages)}
+    chains: dict[str, list[tuple[int, int, float]]] = {}
+    for i, r in enumerate(instance.yields, 1):
+        if r["stage"] in position:
+            chains.setdefault(r["mineral"], []).append((position[r["stage"]], i, r["yield"]))
+    low, high = CHAIN_RANGE
+    for mineral, chain in chains.items():
+        product = 1.0
+        for at, row, factor in sorted(chain):
+            stage = instance.stages[at]
+            product *= factor
+            if not low <= product <= high:
+                message = (
+                    f"{mineral}'s yields multiply to {product:.3g} up to stage '{stage}', "
+                    f"outside [{low:g}, {high:g}]: the first stage would need "
+                    f"{1 / product:.3g} times the demand, beyond what the engine solves "
+                    "reliably (check the yields: each is output per unit of input)"
+                )
+                problems.append(Problem("yields", row, "yield", message))
+                break
     return problems
 
 

@@ -63,7 +63,7 @@ from sourcing.messages import huge_integer, problem_from
 from sourcing.numeric import PlainNumber
 from sourcing.references import check_instance, groups_of
 from sourcing.rules.spec import selects_something
-from sourcing.schema import DEFAULT_SITE, LARGEST, Instance
+from sourcing.schema import DEFAULT_SITE, LARGEST, Instance, Rate
 
 SCENARIOS_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -146,7 +146,7 @@ class TariffChange(_Change):
     destinations: Names = Field(
         default=None, description="Destination countries or groups; absent: every other country."
     )
-    rate: Quantity | None = None
+    rate: Rate | None = None  # a fraction of the price, at most schema.MAX_RATE
     per_unit: Quantity | None = None
 
     @model_validator(mode="after")

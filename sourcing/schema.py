@@ -42,6 +42,16 @@ LARGEST = 1e12
 #: Yields are coefficients of the model: HiGHS drops those below 1e-9 and rejects those above
 #: 1e15, and a chain of stages multiplies them.
 YIELD_RANGE = (1e-6, 1e6)
+#: The yields of one mineral's stages multiply to within this range (four stages at the ends of
+#: YIELD_RANGE): the most the first stage can need (demand carried back through the yields) stays
+#: a finite number the engine scales (sourcing.scaling), not an overflow to infinity on which
+#: HiGHS never returns.
+CHAIN_RANGE = (1e-24, 1e24)
+#: An ad valorem tariff rate is a fraction of the price (0.25: 25%), at most 100 (10,000%, far
+#: above any duty in force): a tariff per unit then stays within 100 × LARGEST, and the engine
+#: can still weigh every other cost against it (a rate of 1e12 on a price of 1e12 is 1e24 per
+#: unit, next to which HiGHS's tolerance swallows every other cost of the plan).
+MAX_RATE = 100.0
 
 Id = Annotated[str, Field(min_length=1)]
 Quantity = Annotated[float, PlainNumber, Field(ge=0, le=LARGEST, allow_inf_nan=False)]
@@ -49,6 +59,7 @@ Fraction = Annotated[float, PlainNumber, Field(ge=0, le=1, allow_inf_nan=False)]
 PositiveFactor = Annotated[
     float, PlainNumber, Field(ge=YIELD_RANGE[0], le=YIELD_RANGE[1], allow_inf_nan=False)
 ]
+Rate = Annotated[float, PlainNumber, Field(ge=0, le=MAX_RATE, allow_inf_nan=False)]
 
 
 class MineralRow(TypedDict):
@@ -87,7 +98,7 @@ class TariffRow(TypedDict):
     mineral: NotRequired[str]  # absent: every mineral
     origin: Id
     destination: Id
-    rate: NotRequired[Quantity]
+    rate: NotRequired[Rate]
     per_unit: NotRequired[Quantity]
 
 

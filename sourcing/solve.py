@@ -20,6 +20,7 @@ import numpy as np
 
 from sourcing.errors import InputError, Problem
 from sourcing.lp import LinearProgram
+from sourcing.scaling import Scaling, scaled_model
 
 
 class TerminationCondition(StrEnum):
@@ -102,6 +103,8 @@ class RawSolution:
     message: str = ""
     nodes: int = 0  # branch-and-bound nodes (a MIP)
     start_objective: float | None = None  # the starting plan's cost, when one was handed over
+    #: the units HiGHS solved in (sourcing.scaling): its tolerances are relative to them
+    scaling: Scaling | None = None
 
 
 #: The relative gap within which a MIP plan is called optimal (HiGHS's default mip_rel_gap).
@@ -147,10 +150,10 @@ def solve_lp(
             if gap is not None and gap <= OPTIMAL_GAP:  # the relaxation's bound proves it
                 return _proven(first, gap, time.perf_counter() - begun)
     started = time.perf_counter()
-    highs = _handoff(lp, cost, relax_integrality, options, fix)
+    highs, scaling = _handoff(lp, cost, relax_integrality, options, fix)
     if highs is not None and first is not None:
         plan = highspy.HighsSolution()
-        plan.col_value = first.x
+        plan.col_value = scaling.columns_in(first.x)
         plan.value_valid = True
         highs.setSolution(plan)
         if options.time_limit is not None:  # the search for a start spent part of the limit
@@ -167,7 +170,7 @@ def solve_lp(
         )
     highs.run()
     solved = time.perf_counter()
-    raw = _read(highs, lp.is_mip and not relax_integrality)
+    raw = _read(highs, lp.is_mip and not relax_integrality, scaling)
     raw.times = {
         "handoff": handed - started,
         "solve": solved - handed,
@@ -185,7 +188,9 @@ def _handoff(
     relax: bool,
     options: SolverOptions,
     fix: tuple[np.ndarray, np.ndarray] | None,
-) -> highspy.Highs | None:
+) -> tuple[highspy.Highs | None, Scaling]:
+    """A HiGHS instance holding ``lp`` in the units :mod:`sourcing.scaling` chooses (``None``
+    if HiGHS rejects the model), and that scaling."""
     highs = _new_highs(options.tee)
     highs.setOptionValue("output_flag", bool(options.tee))
     if options.time_limit is not None:
@@ -197,31 +202,26 @@ def _handoff(
         highs.setOptionValue("threads", int(options.threads))
     if options.lp_algorithm is not None:
         highs.setOptionValue("solver", options.lp_algorithm)
-    starts, index, values = lp.csr()
-    lower, upper = lp.bounds()
-    if fix is not None:
-        lower[fix[0]] = upper[fix[0]] = fix[1]
-    row_lower, row_upper = lp.row_bounds()
+    model = scaled_model(lp, cost, fix)
     integrality = np.zeros(lp.n_vars, dtype=np.int32) if relax else lp.integrality()
-    c = lp.cost_vector() if cost is None else cost
     status = highs.passModel(
         lp.n_vars,
         lp.n_rows,
-        len(values),
+        len(model.values),
         int(highspy.MatrixFormat.kRowwise),
         int(highspy.ObjSense.kMinimize),
         0.0,
-        np.ascontiguousarray(c, dtype=np.float64),
-        lower,
-        upper,
-        row_lower,
-        row_upper,
-        starts[:-1].astype(np.int32),
-        index.astype(np.int32),
-        values,
+        np.ascontiguousarray(model.cost, dtype=np.float64),
+        model.lower,
+        model.upper,
+        model.row_lower,
+        model.row_upper,
+        model.starts[:-1].astype(np.int32),
+        model.index.astype(np.int32),
+        model.values,
         integrality,
     )
-    return None if status == highspy.HighsStatus.kError else highs
+    return (None if status == highspy.HighsStatus.kError else highs), model.scaling
 
 
 def _proven(start: RawSolution, gap: float, seconds: float) -> RawSolution:
@@ -237,6 +237,7 @@ def _proven(start: RawSolution, gap: float, seconds: float) -> RawSolution:
         times={"start": seconds, "handoff": 0.0, "solve": 0.0, "read": 0.0},
         message="optimal: the starting plan meets the LP relaxation's bound",
         start_objective=start.objective,
+        scaling=start.scaling,
     )
 
 
@@ -270,7 +271,8 @@ def _new_highs(tee: bool) -> highspy.Highs:
         os.close(saved)
 
 
-def _read(highs: highspy.Highs, is_mip: bool) -> RawSolution:
+def _read(highs: highspy.Highs, is_mip: bool, scaling: Scaling) -> RawSolution:
+    """What HiGHS holds after a run, in the planner's units."""
     model_status = highs.getModelStatus()
     info = highs.getInfo()
     termination = _TERMINATION.get(model_status, TerminationCondition.error)
@@ -295,9 +297,9 @@ def _read(highs: highspy.Highs, is_mip: bool) -> RawSolution:
             nodes=max(nodes, 0),
         )
     solution = highs.getSolution()
-    objective = float(info.objective_function_value)
+    objective = scaling.objective_out(float(info.objective_function_value))
     if is_mip:
-        bound = float(info.mip_dual_bound)
+        bound = scaling.objective_out(float(info.mip_dual_bound))
         gap = relative_gap(objective, bound)
         if status is SolutionStatus.optimal and (gap is None or gap > OPTIMAL_GAP):
             # HiGHS stopped because the planner's --rel-gap was reached: converged, but what is
@@ -313,11 +315,12 @@ def _read(highs: highspy.Highs, is_mip: bool) -> RawSolution:
         objective=objective,
         bound=bound,
         gap=gap,
-        x=np.asarray(solution.col_value),
-        row_dual=np.asarray(solution.row_dual) if duals else None,
-        col_dual=np.asarray(solution.col_dual) if duals else None,
+        x=scaling.columns_out(np.asarray(solution.col_value)),
+        row_dual=scaling.row_duals_out(np.asarray(solution.row_dual)) if duals else None,
+        col_dual=scaling.column_duals_out(np.asarray(solution.col_dual)) if duals else None,
         message=highs.modelStatusToString(model_status),
         nodes=max(nodes, 0),
+        scaling=scaling,
     )
 
 
@@ -358,7 +361,7 @@ class Session:
         self.basis: highspy.HighsBasis | None = None  # of the last solve that found an LP optimum
         self.solves = 0
         started = time.perf_counter()
-        self._highs = _handoff(lp, None, False, self.options, None)
+        self._highs, self.scaling = _handoff(lp, None, False, self.options, None)
         self.handoff_seconds = time.perf_counter() - started
         #: seconds in HiGHS: the first (cold) solve, and all later (warm) ones together
         self.seconds = {"handoff": self.handoff_seconds, "first_solve": 0.0, "resolves": 0.0}
@@ -377,7 +380,10 @@ class Session:
             self.upper[cols] = upper
         if self._highs is not None and len(cols):
             self._highs.changeColsBounds(
-                len(cols), cols, self.lower[cols].copy(), self.upper[cols].copy()
+                len(cols),
+                cols,
+                self.scaling.columns_in(self.lower[cols], cols),
+                self.scaling.columns_in(self.upper[cols], cols),
             )
 
     def set_row_bounds(
@@ -394,7 +400,10 @@ class Session:
             self.row_upper[rows] = upper
         if self._highs is not None and len(rows):
             self._highs.changeRowsBounds(
-                len(rows), rows, self.row_lower[rows].copy(), self.row_upper[rows].copy()
+                len(rows),
+                rows,
+                self.scaling.rows_in(self.row_lower[rows], rows),
+                self.scaling.rows_in(self.row_upper[rows], rows),
             )
 
     def set_coefficients(
@@ -406,6 +415,7 @@ class Session:
         values = np.broadcast_to(np.asarray(values, dtype=float), rows.shape)
         if self._highs is None:
             return
+        values = self.scaling.matrix_in(rows, cols, values)
         for row, col, value in zip(rows.tolist(), cols.tolist(), values.tolist(), strict=True):
             self._highs.changeCoeff(row, col, value)
 
@@ -429,7 +439,7 @@ class Session:
         started = time.perf_counter()
         highs.run()
         solved = time.perf_counter()
-        raw = _read(highs, self.lp.is_mip)
+        raw = _read(highs, self.lp.is_mip, self.scaling)
         if raw.status is SolutionStatus.optimal and not self.lp.is_mip:
             self.basis = highs.getBasis()
         raw.times = {
@@ -460,11 +470,14 @@ class Session:
                 )
             started = time.perf_counter()
             highs.run()
-            priced = _read(highs, False)
+            priced = _read(highs, False, self.scaling)
             priced.times = {"solve": time.perf_counter() - started}
         finally:
             highs.changeColsBounds(
-                n, integer, self.lower[integer].copy(), self.upper[integer].copy()
+                n,
+                integer,
+                self.scaling.columns_in(self.lower[integer], integer),
+                self.scaling.columns_in(self.upper[integer], integer),
             )
             highs.changeColsIntegrality(n, integer, np.ones(n, dtype=np.uint8))
         return priced

@@ -85,7 +85,9 @@ def frontier(
         record = {"share": float(share), "status": status_of(raw)}
         if raw.x is not None and raw.objective is not None:
             priced = session.price(raw)
-            _, shares = shares_of(built.data, built.network, raw.x)  # the plan's concentration
+            _, shares = shares_of(
+                built.data, built.network, raw.x, raw.scaling
+            )  # the plan's concentration
             record |= {
                 "cost": raw.objective,
                 "max_share": float(shares["max_share"].max()) if len(shares) else np.nan,

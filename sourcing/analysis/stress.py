@@ -149,7 +149,7 @@ def _outcome(
 ) -> dict[str, Any]:
     status = status_of(raw)
     if raw.x is not None and raw.objective is not None:
-        unmet, by_mineral = total_unmet(shortfall_of(built.data, built.lp, raw.x))
+        unmet, by_mineral = total_unmet(shortfall_of(built.data, built.lp, raw.x, raw.scaling))
         extra = raw.objective - base_cost
         return {
             "status": status,
