@@ -276,11 +276,12 @@ def export(
 ) -> None:
     """Write the model's LP/MIP as an LP or MPS file, through its Pyomo model."""
     from sourcing.api import build_pyomo
+    from sourcing.pyomo_model import write_file
 
     if out.suffix.lower() not in (".lp", ".mps"):
         raise InputError([_problem("out", f"write .lp or .mps, not '{out.suffix}'")])
     pyomo_model = build_pyomo(instance, model)
-    pyomo_model.write(str(out), io_options={"symbolic_solver_labels": True})
+    write_file(pyomo_model, out)
     size = f"{pyomo_model.nvariables()} variables, {pyomo_model.nconstraints()} constraints"
     print(f"wrote {out} ({size})")
 

@@ -16,6 +16,7 @@ tests solve both and compare.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -99,6 +100,24 @@ def to_pyomo(lp: LinearProgram) -> Any:
         expr=sum(model.component(f"cost_{c}") for c in COST_COMPONENTS), sense=pyo.minimize
     )
     return model
+
+
+def write_file(model: Any, path: str | Path) -> None:
+    """Write ``model`` as an LP or MPS file (by the suffix), the same text for the same model.
+
+    Names are symbolic (``supply(lithium__refining_CHN)``, ``c_u_max_country_share(...)_``) and,
+    in an LP file, rows and columns follow the declaration order, which is the build order of the
+    families and the order of their index tables (``FileDeterminism.ORDERED``, Pyomo's default,
+    pinned here so that a change of default cannot reorder the file). No hash order, date or path
+    enters the text: the golden files of ``instances/examples/*/model.lp`` rely on it
+    (``tests/test_golden_lp.py``).
+    """
+    options: dict[str, Any] = {"symbolic_solver_labels": True}
+    if Path(path).suffix.lower() == ".lp":
+        from pyomo.repn.util import FileDeterminism
+
+        options["file_determinism"] = FileDeterminism.ORDERED
+    model.write(str(path), io_options=options)
 
 
 def solve_pyomo(model: Any, solver: str = "appsi_highs", tee: bool = False) -> float:
