@@ -51,6 +51,7 @@ def define_contracts(lp: LinearProgram, data: ModelData, network: Network) -> No
         cols=np.concatenate([network.supply[chosen], contract]),
         vals=np.concatenate([np.ones(n), -bound[chosen]]),
         upper=0.0,
+        role="contract",
     )
     with_minimum = minimum[chosen] > 0
     k = int(with_minimum.sum())
@@ -62,6 +63,7 @@ def define_contracts(lp: LinearProgram, data: ModelData, network: Network) -> No
             cols=np.concatenate([network.supply[chosen[with_minimum]], contract[with_minimum]]),
             vals=np.concatenate([np.ones(k), -minimum[chosen][with_minimum]]),
             lower=0.0,
+            role="contract",
         )
 
     contract_of = np.full(len(offers), -1)
@@ -79,6 +81,7 @@ def define_contracts(lp: LinearProgram, data: ModelData, network: Network) -> No
             cols=np.concatenate([network.flow[lane_ids], contract_of[origin[lane_ids]]]),
             vals=np.concatenate([np.ones(m), -lane_bound[lane_ids]]),
             upper=0.0,
+            role="contract",
         )
     _cover(lp, data, network, chosen, contract, bound)
 
@@ -119,6 +122,7 @@ def _cover(
         cols=contract[member],
         vals=bound[chosen][member],
         lower=uncovered[needed],
+        role="cut",
     )
 
 

@@ -23,15 +23,15 @@ what opening them would cover; ε is small enough that a lane is opened only to 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from sourcing.index import NO_PERIOD, ModelData, closed_lanes
-from sourcing.lp import ConstraintBlock, LinearProgram, VariableBlock
+from sourcing.lp import LinearProgram, VariableBlock
 from sourcing.network import LANE_LABEL, Network
-from sourcing.plan import CORE_FAMILIES
 from sourcing.solve import SolutionStatus, SolverOptions, solve_lp
 
 RULE_WEIGHT = 1e-3
@@ -46,11 +46,20 @@ LANE_COLUMNS = ["mineral", "period", "stage", "from_country", "to_country", "sit
 
 def elastic(lp: LinearProgram) -> tuple[LinearProgram, dict[str, np.ndarray]]:
     """A copy of ``lp`` with a slack column on each demand and rule row; return it and the slack
-    column ids by family."""
+    column ids by family.
+
+    Which rows relax is read from each family's role (:data:`sourcing.lp.Role`): demand and the
+    rules may give; the network and the contracts may not; a cut is dropped (it is implied by
+    hard demand, and once demand may fall short it no longer holds: relaxing it instead once
+    blamed a rule 'contract_cover' in a model that had none)."""
     out = LinearProgram(dict(lp.variables), dict(lp.constraints), {}, lp.n_vars, lp.n_rows)
     slacks: dict[str, np.ndarray] = {}
     for name, block in lp.constraints.items():
-        if name in CORE_FAMILIES and name != "demand":
+        if block.role == "cut":
+            free = np.full(len(block.index), np.inf)
+            out.constraints[name] = replace(block, lower=-free, upper=free)
+            continue
+        if block.role != "rule" and name != "demand":
             continue
         n = len(block.index)
         if n == 0:
@@ -64,16 +73,7 @@ def elastic(lp: LinearProgram) -> tuple[LinearProgram, dict[str, np.ndarray]]:
             f"slack:{name}", out.n_vars, block.index, np.zeros(n), np.full(n, np.inf), False
         )
         out.n_vars += n
-        out.constraints[name] = ConstraintBlock(
-            name,
-            block.start,
-            block.index,
-            np.concatenate([block.rows, block.ids]),
-            np.concatenate([block.cols, ids]),
-            np.concatenate([block.vals, sign]),
-            block.lower,
-            block.upper,
-        )
+        out.constraints[name] = block.with_entries(block.ids, ids, sign)
         slacks[name] = ids
     return out, slacks
 
@@ -219,16 +219,7 @@ def _with_lanes(
         block = out.constraints.get(name)
         if block is None or not len(rows):
             continue
-        out.constraints[name] = ConstraintBlock(
-            name,
-            block.start,
-            block.index,
-            np.concatenate([block.rows, block.start + rows]),
-            np.concatenate([block.cols, cols]),
-            np.concatenate([block.vals, vals]),
-            block.lower,
-            block.upper,
-        )
+        out.constraints[name] = block.with_entries(block.start + rows, cols, vals)
     return out, ids
 
 

@@ -13,6 +13,7 @@ cost broken down without re-deriving it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -45,6 +46,17 @@ class VariableBlock:
         return np.arange(self.start, self.start + len(self.index))
 
 
+#: What a constraint family is for, declared where it is added, and read by whatever must tell
+#: families apart (duals, explanations, reports) instead of a list of names:
+#:   network   the flow of material: offers, stage volumes, demand
+#:   contract  the terms an offer's fixed cost or minimum take imposes (binary contracts)
+#:   rule      a diversification rule of the model or a contract term of the instance: the
+#:             rows a planner can be told to relax, and whose duals price a rule
+#:   cut       rows implied by the others, added to help the solver (never a reason)
+Role = Literal["network", "contract", "rule", "cut"]
+ROLES: tuple[Role, ...] = ("network", "contract", "rule", "cut")
+
+
 @dataclass
 class ConstraintBlock:
     name: str
@@ -55,6 +67,21 @@ class ConstraintBlock:
     vals: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
+    role: Role = "rule"
+
+    def with_entries(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray) -> ConstraintBlock:
+        """The same family with more coefficients (global ``rows``), role and bounds kept."""
+        return ConstraintBlock(
+            self.name,
+            self.start,
+            self.index,
+            np.concatenate([self.rows, rows]),
+            np.concatenate([self.cols, cols]),
+            np.concatenate([self.vals, vals]),
+            self.lower,
+            self.upper,
+            self.role,
+        )
 
     @property
     def ids(self) -> np.ndarray:
@@ -113,11 +140,16 @@ class LinearProgram:
         vals: np.ndarray | float,
         lower: float | np.ndarray = -np.inf,
         upper: float | np.ndarray = np.inf,
+        *,
+        role: Role,
     ) -> np.ndarray:
         """Add one row per row of ``index``; ``rows`` (0-based within this family), ``cols`` and
-        ``vals`` give the coefficients in coordinate form; return the global row ids."""
+        ``vals`` give the coefficients in coordinate form; return the global row ids. ``role``
+        says what the family is for (:data:`Role`)."""
         if name in self.constraints:
             raise ValueError(f"constraint family '{name}' added twice")
+        if role not in ROLES:
+            raise ValueError(f"constraint family '{name}': unknown role '{role}'")
         n = len(index)
         rows = np.asarray(rows, dtype=np.int64)
         block = ConstraintBlock(
@@ -129,6 +161,7 @@ class LinearProgram:
             np.broadcast_to(np.asarray(vals, dtype=float), rows.shape).copy(),
             np.broadcast_to(np.asarray(lower, dtype=float), (n,)).copy(),
             np.broadcast_to(np.asarray(upper, dtype=float), (n,)).copy(),
+            role,
         )
         self.constraints[name] = block
         self.n_rows += n

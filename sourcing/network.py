@@ -90,6 +90,7 @@ def define_network(lp: LinearProgram, data: ModelData) -> Network:
         vals=np.concatenate([np.ones(n_offers), -np.ones(len(lanes))]),
         lower=0.0,
         upper=0.0,
+        role="network",
     )
 
     processing = offers.index[offers["stage_pos"] > 0].to_numpy()
@@ -107,6 +108,7 @@ def define_network(lp: LinearProgram, data: ModelData) -> Network:
         ),
         lower=0.0,
         upper=0.0,
+        role="network",
     )
 
     volume = lp.add_variables(
@@ -120,6 +122,7 @@ def define_network(lp: LinearProgram, data: ModelData) -> Network:
         vals=np.concatenate([np.ones(len(volumes)), -np.ones(int(reached.sum()))]),
         lower=0.0,
         upper=0.0,
+        role="network",
     )
 
     soft = demand["penalty"].notna().to_numpy()
@@ -146,6 +149,7 @@ def define_network(lp: LinearProgram, data: ModelData) -> Network:
         vals=1.0,
         lower=quantity,
         upper=quantity,
+        role="network",
     )
     return Network(supply, flow, volume, offer_volume_row, shortfall)
 

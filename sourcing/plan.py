@@ -24,15 +24,6 @@ from sourcing.solve import RawSolution, SolutionStatus, TerminationCondition
 #: Below this a quantity (or a dual) is the solver's noise, in the units HiGHS solved in: times the
 #: scale of each column or row (sourcing.scaling), 1 for an ordinary instance.
 TOLERANCE = 1e-7
-CORE_FAMILIES = {
-    "offer_output",
-    "offer_input",
-    "stage_volume_sum",
-    "demand",
-    "contract_capacity",
-    "contract_minimum",
-    "contract_lane",
-}
 
 
 class Plan(BaseModel):
@@ -267,7 +258,7 @@ def _duals(
     capacity = capacity[binding | valued].reset_index(drop=True)
     rules = []
     for name, block in lp.constraints.items():
-        if name in CORE_FAMILIES:
+        if block.role != "rule":  # the rules' prices; the network's are the other tables
             continue
         dual = row_dual[block.ids]
         active = np.abs(dual) > TOLERANCE * scaling.cost / scaling.row[block.ids]

@@ -30,4 +30,5 @@ def define(lp: LinearProgram, data: ModelData, network: Network, rule: Exclude, 
         cols=network.supply[chosen],
         vals=1.0,
         upper=0.0,
+        role="rule",
     )

@@ -53,4 +53,5 @@ def define(
             vals=coef[keep],
             lower=bounds[0],
             upper=bounds[1],
+            role="rule",
         )

@@ -37,4 +37,5 @@ def define(
         cols=np.concatenate([network.supply[offers], network.volume_of(offers)]),
         vals=np.concatenate([np.ones(n), np.full(n, -rule.share)]),
         upper=0.0,
+        role="rule",
     )

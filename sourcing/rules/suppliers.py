@@ -46,6 +46,7 @@ def define_min(
         cols=np.concatenate([network.supply[offers], network.volume_of(offers), used]),
         vals=np.concatenate([np.ones(n), np.full(n, -mu), -mu * most]),
         lower=-mu * most,
+        role="rule",
     )
     _count(lp, data, f"{name}:count", stages, rows, used, lower=rule.count)
 
@@ -65,6 +66,7 @@ def define_max(
         cols=np.concatenate([network.supply[offers], used]),
         vals=np.concatenate([np.ones(n), -offer_bound(data, network)[offers]]),
         upper=0.0,
+        role="rule",
     )
     _count(lp, data, f"{name}:count", stages, rows, used, upper=rule.count)
 
@@ -96,4 +98,5 @@ def _count(
         vals=1.0,
         lower=lower,
         upper=upper,
+        role="rule",
     )

@@ -36,6 +36,7 @@ def define(lp: LinearProgram, data: ModelData, network: Network, rule: TopShare,
         cols=np.concatenate([excess, level[group], network.supply[offers]]),
         vals=np.concatenate([np.ones(n), np.ones(n), -np.ones(n)]),
         lower=0.0,
+        role="rule",
     )
     lp.add_constraints(
         f"{name}:sum",
@@ -44,4 +45,5 @@ def define(lp: LinearProgram, data: ModelData, network: Network, rule: TopShare,
         cols=np.concatenate([level, excess, network.volume[stages]]),
         vals=np.concatenate([np.full(m, float(rule.k)), np.ones(n), np.full(m, -rule.share)]),
         upper=0.0,
+        role="rule",
     )
