@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # tests.malformed builds the hostile bodies
 TOKEN = "bench-7f3c9a1be2d84c06a5f1"
 MB = 2**20
 CASES = ["stalled-no-token", "stalled-token", "declared-too-big", "many-periods", "token-in-query"]
@@ -193,18 +194,9 @@ def case_declared_too_big(server: dict, args: argparse.Namespace) -> None:
 
 
 def case_many_periods(server: dict, args: argparse.Namespace) -> None:
-    countries = [f"C{i:04d}" for i in range(1000)]
-    instance = {
-        "name": "many-periods",
-        "stages": ["mining"],
-        "periods": [f"p{i}" for i in range(100_000)],
-        "minerals": [{"mineral": "lithium"}],
-        "countries": [{"country": c} for c in countries],
-        "supply": [
-            {"mineral": "lithium", "stage": "mining", "country": c, "price": 1} for c in countries
-        ],
-        "demand": [{"mineral": "lithium", "period": "p0", "quantity": 1}],
-    }
+    from tests.malformed import many_periods
+
+    instance = many_periods()
     body = json.dumps({"instance": instance}).encode()
     started = time.monotonic()
     status, answer = request(server, head("POST", "/v1/validate", len(body), TOKEN) + body)

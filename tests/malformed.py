@@ -274,3 +274,21 @@ GENERATORS = [bad_number, bad_name, bad_header, bad_row, bad_file, bad_document,
 def case(rng: random.Random, base: Path = BASE) -> Case:
     """One malformed input, drawn with ``rng``."""
     return rng.choice(GENERATORS)(rng, base)
+
+
+def many_periods() -> dict:
+    """A hostile request body of 1 MB: 1,000 supply rows without a period and 100,000 listed
+    periods, so 10^8 offers by the rule that an undated row applies in every period (issue 16,
+    item 8). Shared by tests/test_service_hostile.py and benchmarks/service_hostile.py."""
+    countries = [f"C{i:04d}" for i in range(1000)]
+    return {
+        "name": "many-periods",
+        "stages": ["mining"],
+        "periods": [f"p{i}" for i in range(100_000)],
+        "minerals": [{"mineral": "lithium"}],
+        "countries": [{"country": c} for c in countries],
+        "supply": [
+            {"mineral": "lithium", "stage": "mining", "country": c, "price": 1} for c in countries
+        ],
+        "demand": [{"mineral": "lithium", "period": "p0", "quantity": 1}],
+    }

@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 from sourcing.service.limits import instance_size
 from sourcing.service.worker import ORPHANED
 from tests.conftest import ROOT
+from tests.malformed import many_periods
 from tests.test_service import (
     DANTZIG,
     TOKEN_A,
@@ -130,18 +131,7 @@ def test_undated_rows_times_many_periods_are_refused_at_once(api: httpx.Client):
     The old count walked them one by one (two minutes of CPU) before comparing with max_offers;
     counted as rows × periods, the answer is an immediate 413 naming the limit (the client gives
     up after 30 s, far beyond what the answer needs)."""
-    countries = [f"C{i:04d}" for i in range(1000)]
-    instance = {
-        "name": "many-periods",
-        "stages": ["mining"],
-        "periods": [f"p{i}" for i in range(100_000)],
-        "minerals": [{"mineral": "lithium"}],
-        "countries": [{"country": c} for c in countries],
-        "supply": [
-            {"mineral": "lithium", "stage": "mining", "country": c, "price": 1} for c in countries
-        ],
-        "demand": [{"mineral": "lithium", "period": "p0", "quantity": 1}],
-    }
+    instance = many_periods()
     for path in ("/v1/validate", "/v1/jobs", "/v1/solve"):
         answer = api.post(path, json={"instance": instance}, timeout=30)
         assert answer.status_code == 413, (path, answer.text)
