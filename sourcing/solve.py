@@ -299,8 +299,8 @@ def _read(highs: highspy.Highs, is_mip: bool, scaling: Scaling) -> RawSolution:
     solution = highs.getSolution()
     objective = scaling.objective_out(float(info.objective_function_value))
     if is_mip:
-        bound = scaling.objective_out(float(info.mip_dual_bound))
-        gap = relative_gap(objective, bound)
+        bound: float | None = scaling.objective_out(float(info.mip_dual_bound))
+        gap: float | None = relative_gap(objective, bound)
         if status is SolutionStatus.optimal and (gap is None or gap > OPTIMAL_GAP):
             # HiGHS stopped because the planner's --rel-gap was reached: converged, but what is
             # held is a feasible plan within that gap, not a proven optimum
