@@ -16,6 +16,7 @@ import pandas as pd
 from sourcing.build import applied_rules, rule_names
 from sourcing.errors import Problem
 from sourcing.index import NO_PERIOD, ModelData
+from sourcing.rows import frame_rows
 from sourcing.schema import ModelSpec
 
 #: Problems of one kind named one by one; the rest are counted.
@@ -50,7 +51,7 @@ def check_stage_coverage(data: ModelData) -> list[Problem]:
     """Every stage a demand reaches needs offers, and enough capacity for the demand."""
     capacity = data.offers.groupby(["mineral", "period", "stage"])["capacity"].sum()
     problems = []
-    for row in data.stage_volumes.itertuples(index=False):
+    for row in frame_rows(data.stage_volumes):
         have = capacity.get((row.mineral, row.period, row.stage), 0.0)
         where = _where(row.mineral, row.period, row.stage)
         if have == 0:
@@ -127,9 +128,9 @@ def check_sites_reached(data: ModelData, reach: _Reach | None = None) -> list[Pr
     """
     reach, demand, offers = reach or _reach(data), data.demand, data.offers
     offered = offers.groupby(["mineral", "period"])["stage_pos"].nunique()
-    complete = demand.set_index(["mineral", "period"]).index.map(offered).fillna(
-        0
-    ).to_numpy() == len(data.stages)
+    # pandas-stubs takes only a Mapping or a callable as the mapper; pandas also takes a Series
+    stages_offered = demand.set_index(["mineral", "period"]).index.map(offered)  # type: ignore[arg-type]
+    complete = stages_offered.fillna(0).to_numpy() == len(data.stages)
     unserved = np.flatnonzero(complete & ~reach.served)
     field = "site" if data.instance.sites else "mineral"
     problems = []
@@ -283,7 +284,7 @@ def check_rules_can_hold(data: ModelData, model: ModelSpec) -> list[Problem]:
             and not rule.selects_countries
             and rule.share < 1
         ):
-            for s in scope.itertuples(index=False):
+            for s in frame_rows(scope):
                 n = countries.get((s.mineral, s.period, s.stage), 0)
                 if n and n * rule.share < 1 - 1e-9:
                     problems.append(
@@ -302,7 +303,7 @@ def check_rules_can_hold(data: ModelData, model: ModelSpec) -> list[Problem]:
             chosen = (
                 data.countries_in(rule.countries, rule.groups) if rule.selects_countries else None
             )
-            for s in scope.itertuples(index=False):
+            for s in frame_rows(scope):
                 here = offering.get((s.mineral, s.period, s.stage), set())
                 n = len(here & chosen) if chosen is not None else len(here)
                 if n < rule.count:

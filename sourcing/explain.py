@@ -32,6 +32,7 @@ import pandas as pd
 from sourcing.index import NO_PERIOD, ModelData, closed_lanes
 from sourcing.lp import LinearProgram, VariableBlock
 from sourcing.network import LANE_LABEL, Network
+from sourcing.rows import frame_rows
 from sourcing.solve import SolutionStatus, SolverOptions, solve_lp
 
 RULE_WEIGHT = 1e-3
@@ -281,7 +282,7 @@ def _summary(
                 f"{mineral}{when}: {row.short:g} {unit} of the {row.quantity:g} {unit} "
                 f"demanded at site '{row.site}' cannot be covered."
             )
-            lines += _capacity_lines(data, capacities, mineral, period, unit)
+            lines += _capacity_lines(data, capacities, str(mineral), str(period), unit)
         needed = lanes[(lanes["mineral"] == mineral) & (lanes["period"] == period)]
         if len(needed):
             lines.append(_lanes_line(data, needed, short["short"].sum(), unit))
@@ -290,7 +291,7 @@ def _summary(
             f"  ({too_many:,} lanes are closed, too many to examine: the lanes above that may "
             "be missing are not named)"
         )
-    for row in rules.itertuples(index=False):
+    for row in frame_rows(rules):
         label = ", ".join(
             str(v)
             for k, v in row._asdict().items()
@@ -325,7 +326,7 @@ def _lanes_line(data: ModelData, lanes: pd.DataFrame, short: float, unit: str) -
     """One line naming the closed lanes (the busiest first) that would cover the shortfall."""
     following = dict(zip(data.stages, data.stages[1:], strict=False))
     named = []
-    for lane in lanes.head(LANES_NAMED).itertuples(index=False):
+    for lane in frame_rows(lanes.head(LANES_NAMED)):
         if lane.site is None or pd.isna(lane.site):
             named.append(
                 f"{lane.from_country} → {lane.to_country} ({lane.stage} → {following[lane.stage]})"

@@ -170,7 +170,8 @@ def _deeper(limit: int) -> str:
 
 class _DuplicateKey(Exception):
     def __init__(self, key: str):
-        self.key, self.position = key, None
+        self.key = key
+        self.position: int | None = None
 
 
 class _LongInteger(Exception):
@@ -254,14 +255,15 @@ def _duplicate_at(text: str) -> int | None:
 
     def parse_object(s_and_end: tuple[str, int], *args: Any) -> Any:
         try:
-            return json.decoder.JSONObject(s_and_end, *args)
+            return json.decoder.JSONObject(s_and_end, *args)  # type: ignore[attr-defined]  # private, not in typeshed
         except _DuplicateKey as error:
             if error.position is None:  # the innermost object: the one holding the key
                 error.position = s_and_end[1] - 1
             raise
 
-    decoder.parse_object = parse_object  # type: ignore[assignment]
-    decoder.scan_once = json.scanner.py_make_scanner(decoder)
+    decoder.parse_object = parse_object  # type: ignore[attr-defined]
+    # parse_object, scan_once and py_make_scanner: the pure-Python parser's internals, untyped
+    decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
     try:
         decoder.decode(text)
     except _DuplicateKey as error:

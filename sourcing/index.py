@@ -184,7 +184,8 @@ class _Candidates:
         delivered = to_offer < 0
 
         def text(values: pd.Series, rows: np.ndarray) -> pd.api.extensions.ExtensionArray:
-            return pd.array(values, dtype="str").take(rows)
+            # pandas-stubs has no overload for a Series with dtype "str"; pandas takes it
+            return pd.array(values, dtype="str").take(rows)  # type: ignore[call-overload]
 
         site = np.full(len(from_offer), None, dtype=object)
         site[delivered] = demand["site"].to_numpy(dtype=object)[self.demand_row[delivered]]
@@ -214,7 +215,7 @@ def _candidates(instance: Instance, offers: pd.DataFrame, demand: pd.DataFrame) 
     key = ["mineral", "period"]
     offer_group, demand_group = _group_codes(offers[key], demand[key])
     position = offers["stage_pos"].to_numpy()
-    parts = []
+    parts: list[tuple[np.ndarray, np.ndarray | None, np.ndarray | None]] = []
     for pos in range(len(instance.stages) - 1):
         here = np.flatnonzero(position == pos)
         nxt = np.flatnonzero(position == pos + 1)
@@ -233,12 +234,12 @@ def _candidates(instance: Instance, offers: pd.DataFrame, demand: pd.DataFrame) 
 
     every_place = [offers["country"], demand["country"], pd.Series([DEFAULT_SITE])]
     places = pd.Index(pd.unique(pd.concat(every_place).astype(object)))
-    place_of_offer = places.get_indexer(offers["country"].astype(object))
-    place_of_demand = places.get_indexer(demand["country"].astype(object))
+    place_of_offer = places.get_indexer(pd.Index(offers["country"].astype(object)))
+    place_of_demand = places.get_indexer(pd.Index(demand["country"].astype(object)))
     from_place = place_of_offer[from_offer]
     to_place = np.where(delivered, place_of_demand[demand_row], place_of_offer[to_offer])
     minerals = pd.Index(pd.unique(offers["mineral"].astype(object)))
-    mineral_code = minerals.get_indexer(offers["mineral"].astype(object))[from_offer]
+    mineral_code = minerals.get_indexer(pd.Index(offers["mineral"].astype(object)))[from_offer]
 
     codes = _LaneCodes(places, minerals, from_place, to_place, mineral_code)
     default_site = places.get_loc(DEFAULT_SITE) if not instance.sites else -1
@@ -269,10 +270,10 @@ class _LaneCodes:
         """For each lane, the row of a (origin, destination[, mineral]) table matching it: the
         mineral-specific row if there is one, else the general one; -1 where none."""
         n_places = len(self.places)
-        origin = self.places.get_indexer(pd.Series(origin, dtype=object))
-        destination = self.places.get_indexer(pd.Series(destination, dtype=object))
+        origin = self.places.get_indexer(pd.Index(origin, dtype=object))
+        destination = self.places.get_indexer(pd.Index(destination, dtype=object))
         specific = pd.Series(mineral, dtype=object).notna().to_numpy()
-        mineral_code = self.minerals.get_indexer(pd.Series(mineral, dtype=object))
+        mineral_code = self.minerals.get_indexer(pd.Index(mineral, dtype=object))
         # a row naming an unknown place or mineral matches no lane
         valid = (origin >= 0) & (destination >= 0) & (~specific | (mineral_code >= 0))
         lane_pair = self.from_place.astype(np.int64) * n_places + self.to_place

@@ -129,8 +129,8 @@ def generate(name: str) -> tuple[dict[str, pd.DataFrame], dict]:
 
     # transport: every ordered pair of distinct countries, 40 per unit of distance
     x, y = uniform(2, n_cty), uniform(3, n_cty)
-    origin, destination = np.meshgrid(np.arange(n_cty), np.arange(n_cty), indexing="ij")
-    origin, destination = origin.ravel(), destination.ravel()
+    origin_grid, destination_grid = np.meshgrid(np.arange(n_cty), np.arange(n_cty), indexing="ij")
+    origin, destination = origin_grid.ravel(), destination_grid.ravel()
     apart = origin != destination
     origin, destination = origin[apart], destination[apart]
     distance = np.hypot(x[origin] - x[destination], y[origin] - y[destination])

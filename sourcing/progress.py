@@ -19,6 +19,7 @@ from types import TracebackType
 
 from rich.console import Console
 from rich.markup import escape
+from rich.status import Status
 
 #: seconds after which a command counts as long and shows plain progress lines off a terminal
 LONG = 2.0
@@ -36,7 +37,7 @@ class Progress:
         self.verbose = verbose and not quiet
         self.live = live
         self.started = time.perf_counter()
-        self._status = None
+        self._status: Status | None = None
         self.phases: list[tuple[str, float]] = []
 
     def __enter__(self) -> Progress:

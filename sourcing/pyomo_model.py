@@ -64,19 +64,19 @@ def to_pyomo(lp: LinearProgram) -> Any:
             columns[block.start + i] = v
 
     starts, cols, vals = lp.csr()
-    for name, block in lp.constraints.items():
-        labels = _labels(block.index)
+    for name, rows_block in lp.constraints.items():
+        labels = _labels(rows_block.index)
         expressions = {}
         for i, label in enumerate(labels):
-            row = block.start + i
+            row = rows_block.start + i
             lo, hi = starts[row], starts[row + 1]
             body = LinearExpression(
                 constant=0.0,
                 linear_coefs=[float(v) for v in vals[lo:hi]],
                 linear_vars=[columns[c] for c in cols[lo:hi]],
             )
-            lower = float(block.lower[i]) if np.isfinite(block.lower[i]) else None
-            upper = float(block.upper[i]) if np.isfinite(block.upper[i]) else None
+            lower = float(rows_block.lower[i]) if np.isfinite(rows_block.lower[i]) else None
+            upper = float(rows_block.upper[i]) if np.isfinite(rows_block.upper[i]) else None
             expressions[label] = (lower, body, upper)
         model.add_component(
             _component_name(name),

@@ -8,11 +8,11 @@ Rule selectors naming nothing that exists are errors too (:func:`check_rules`).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sourcing.errors import Problem
-from sourcing.schema import CHAIN_RANGE, DEFAULT_SITE, Instance
+from sourcing.schema import CHAIN_RANGE, DEFAULT_SITE, CountryRow, Instance
 
 #: Duplicate rows listed one by one per table; the rest are counted.
 MAX_DUPLICATES_SHOWN = 20
@@ -30,7 +30,7 @@ def close_name(value: str, names: set[str]) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
-def groups_of(country_row: dict[str, Any]) -> list[str]:
+def groups_of(country_row: CountryRow) -> list[str]:
     return [g.strip() for g in country_row.get("groups", "").split(";") if g.strip()]
 
 
@@ -59,7 +59,7 @@ def check_instance(instance: Instance) -> list[Problem]:
     what_table = {"mineral": "minerals", "country": "countries", "site": "sites"}
     in_stages = "instance 'stages': " + ", ".join(instance.stages)
 
-    def period_ok(table: str, row: int, record: dict[str, Any]) -> None:
+    def period_ok(table: str, row: int, record: Mapping[str, Any]) -> None:
         if "period" not in record:
             return
         if not periods:
@@ -95,10 +95,10 @@ def check_instance(instance: Instance) -> list[Problem]:
     _duplicates(instance.supply, "supply", ("mineral", "stage", "country", "period"), problems)
     _period_overlap(instance.supply, "supply", ("mineral", "stage", "country"), problems)
 
-    for i, r in enumerate(instance.yields, 1):
-        known("yields", i, "mineral", r["mineral"], minerals, "mineral")
-        known("yields", i, "stage", r["stage"], stages, "stage", in_stages)
-        if r["stage"] == instance.stages[0]:
+    for i, y in enumerate(instance.yields, 1):
+        known("yields", i, "mineral", y["mineral"], minerals, "mineral")
+        known("yields", i, "stage", y["stage"], stages, "stage", in_stages)
+        if y["stage"] == instance.stages[0]:
             problems.append(
                 Problem("yields", i, "stage", "the first stage has no input, so no yield")
             )
@@ -108,24 +108,24 @@ def check_instance(instance: Instance) -> list[Problem]:
     places = countries | {DEFAULT_SITE} if not sites else countries
     transport_names = [("from", countries), ("to", places), ("mineral", minerals)]
     clean_transport = _all_known(instance.transport, transport_names)
-    for i, r in enumerate([] if clean_transport else instance.transport, 1):
-        known("transport", i, "from", r["from"], countries, "country")
-        known("transport", i, "to", r["to"], places, "country")
-        known("transport", i, "mineral", r.get("mineral"), minerals, "mineral")
+    for i, t in enumerate([] if clean_transport else instance.transport, 1):
+        known("transport", i, "from", t["from"], countries, "country")
+        known("transport", i, "to", t["to"], places, "country")
+        known("transport", i, "mineral", t.get("mineral"), minerals, "mineral")
     _duplicates(instance.transport, "transport", ("from", "to", "mineral"), problems)
 
-    for i, r in enumerate(instance.tariffs, 1):
-        known("tariffs", i, "mineral", r.get("mineral"), minerals, "mineral")
-        known("tariffs", i, "origin", r["origin"], countries, "country")
-        known("tariffs", i, "destination", r["destination"], places, "country")
-        if "rate" not in r and "per_unit" not in r:
+    for i, tf in enumerate(instance.tariffs, 1):
+        known("tariffs", i, "mineral", tf.get("mineral"), minerals, "mineral")
+        known("tariffs", i, "origin", tf["origin"], countries, "country")
+        known("tariffs", i, "destination", tf["destination"], places, "country")
+        if "rate" not in tf and "per_unit" not in tf:
             problems.append(Problem("tariffs", i, "rate", "give 'rate' and/or 'per_unit'"))
-        if r["origin"] == r["destination"]:
-            problems.append(Problem("tariffs", i, "destination", _domestic(r["origin"])))
+        if tf["origin"] == tf["destination"]:
+            problems.append(Problem("tariffs", i, "destination", _domestic(tf["origin"])))
     _duplicates(instance.tariffs, "tariffs", ("mineral", "origin", "destination"), problems)
 
-    for i, r in enumerate(instance.sites, 1):
-        known("sites", i, "country", r["country"], countries, "country")
+    for i, s in enumerate(instance.sites, 1):
+        known("sites", i, "country", s["country"], countries, "country")
 
     demand_sites = sites or {DEFAULT_SITE}
     clean_demand = (
@@ -133,18 +133,18 @@ def check_instance(instance: Instance) -> list[Problem]:
         and {r.get("site", DEFAULT_SITE) for r in instance.demand} <= demand_sites
         and _periods_fine(instance.demand, periods)
     )
-    for i, r in enumerate([] if clean_demand else instance.demand, 1):
-        known("demand", i, "mineral", r["mineral"], minerals, "mineral")
+    for i, d in enumerate([] if clean_demand else instance.demand, 1):
+        known("demand", i, "mineral", d["mineral"], minerals, "mineral")
         known(
             "demand",
             i,
             "site",
-            r.get("site", DEFAULT_SITE),
+            d.get("site", DEFAULT_SITE),
             demand_sites,
             "site",
             None if sites else "there is no sites table: leave 'site' blank",
         )
-        period_ok("demand", i, r)
+        period_ok("demand", i, d)
     _duplicates(
         [{**r, "site": r.get("site", DEFAULT_SITE)} for r in instance.demand],
         "demand",

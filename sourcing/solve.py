@@ -120,7 +120,8 @@ _TERMINATION = {
     highspy.HighsModelStatus.kIterationLimit: TerminationCondition.iteration_limit,
     highspy.HighsModelStatus.kSolutionLimit: TerminationCondition.iteration_limit,
     highspy.HighsModelStatus.kInterrupt: TerminationCondition.interrupted,
-    highspy.HighsModelStatus.kHighsInterrupt: TerminationCondition.interrupted,
+    # in highspy, missing from its incomplete __init__.pyi
+    highspy.HighsModelStatus.kHighsInterrupt: TerminationCondition.interrupted,  # type: ignore[attr-defined]
 }
 
 
@@ -145,13 +146,13 @@ def solve_lp(
         from sourcing.start import starting_plan
 
         first = starting_plan(lp, options)
-        if first is not None and first.bound is not None:
+        if first is not None and first.objective is not None and first.bound is not None:
             gap = relative_gap(first.objective, first.bound)
             if gap is not None and gap <= OPTIMAL_GAP:  # the relaxation's bound proves it
                 return _proven(first, gap, time.perf_counter() - begun)
     started = time.perf_counter()
     highs, scaling = _handoff(lp, cost, relax_integrality, options, fix)
-    if highs is not None and first is not None:
+    if highs is not None and first is not None and first.x is not None:
         plan = highspy.HighsSolution()
         plan.col_value = scaling.columns_in(first.x)
         plan.value_valid = True
@@ -298,6 +299,8 @@ def _read(highs: highspy.Highs, is_mip: bool, scaling: Scaling) -> RawSolution:
         )
     solution = highs.getSolution()
     objective = scaling.objective_out(float(info.objective_function_value))
+    bound: float | None
+    gap: float | None
     if is_mip:
         bound = scaling.objective_out(float(info.mip_dual_bound))
         gap = relative_gap(objective, bound)
@@ -399,7 +402,8 @@ class Session:
         if upper is not None:
             self.row_upper[rows] = upper
         if self._highs is not None and len(rows):
-            self._highs.changeRowsBounds(
+            # in highspy, missing from its incomplete __init__.pyi
+            self._highs.changeRowsBounds(  # type: ignore[attr-defined]
                 len(rows),
                 rows,
                 self.scaling.rows_in(self.row_lower[rows], rows),

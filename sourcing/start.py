@@ -73,6 +73,7 @@ def starting_plan(lp: LinearProgram, options: SolverOptions) -> RawSolution | No
     relaxed = solve_lp(lp, chosen_options, relax_integrality=True)
     if relaxed.status is not SolutionStatus.optimal:
         return None
+    assert relaxed.x is not None and relaxed.objective is not None  # optimal: both are set
     fractional = relaxed.x[integer]
     contract = np.isin(integer, _contract_columns(lp))
     binary_rows = _binary_rows(lp)
@@ -87,8 +88,11 @@ def starting_plan(lp: LinearProgram, options: SolverOptions) -> RawSolution | No
             continue
         tried.add(chosen.tobytes())
         plan = solve_lp(lp, options, relax_integrality=True, fix=(integer, chosen))
-        if plan.status is SolutionStatus.optimal and (
-            best is None or plan.objective < best.objective
+        if (
+            plan.status is SolutionStatus.optimal
+            and plan.x is not None
+            and plan.objective is not None  # optimal: both are set
+            and (best is None or best.objective is None or plan.objective < best.objective)
         ):
             plan.x[integer] = chosen  # exact 0/1, as HiGHS expects of an integer start
             best = plan
@@ -109,7 +113,7 @@ def _neighbourhood(
     limit = 30.0 if options.time_limit is None else max(options.time_limit / 5, 1.0)
     small = replace(options, time_limit=limit, rel_gap=max(options.rel_gap or 0.0, 0.01))
     plan = solve_lp(lp, small, fix=(integer[decided], np.round(fractional[decided])))
-    if plan.status is SolutionStatus.no_solution:
+    if plan.status is SolutionStatus.no_solution or plan.x is None:  # a solution has x
         return None
     plan.x[integer] = np.round(plan.x[integer])
     return plan

@@ -15,6 +15,7 @@ from sourcing.errors import InputError
 from sourcing.index import NO_PERIOD, ModelData, index_instance
 from sourcing.lp import LinearProgram
 from sourcing.network import Network
+from sourcing.rows import frame_rows
 from sourcing.scenarios import ScenariosLike, apply_scenarios
 from sourcing.schema import Instance, ModelSpec
 from sourcing.solve import RawSolution, SolutionStatus, SolverOptions, TerminationCondition
@@ -86,7 +87,7 @@ def stage_label(row: Any) -> str:
 def concentration(frame: pd.DataFrame) -> dict[str, float]:
     """``max_share <stage>`` and ``hhi <stage>`` for every stage of a plan's concentration."""
     out: dict[str, float] = {}
-    for row in frame.itertuples(index=False):
+    for row in frame_rows(frame):
         label = stage_label(row)
         out[f"max_share {label}"] = float(row.max_share)
         out[f"hhi {label}"] = float(row.hhi)

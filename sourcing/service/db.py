@@ -14,6 +14,7 @@ The owner of a job is the SHA-256 of the caller's token (hex), never the token.
 
 from __future__ import annotations
 
+import builtins
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -187,7 +188,8 @@ class Store:
                     )
                 )
                 session.commit()
-                if claimed.rowcount == 1:
+                # an UPDATE's result is a CursorResult, typed as the Result it derives from
+                if claimed.rowcount == 1:  # type: ignore[attr-defined]
                     return found.id, found.request, json.loads(found.options)["time_limit"]
 
     def move(self, job_id: str, start: str | tuple[str, ...], **values: Any) -> bool:
@@ -200,7 +202,7 @@ class Store:
                 .values(**values)
             )
             session.commit()
-            return done.rowcount == 1
+            return done.rowcount == 1  # type: ignore[attr-defined]  # a CursorResult, as above
 
     def finish(self, job_id: str, status: str, plan: str | None = None, **values: Any) -> bool:
         """A running job's outcome, and its plan, in one transaction."""
@@ -210,12 +212,14 @@ class Store:
                 .where(JobRecord.id == job_id, JobRecord.status == RUNNING)
                 .values(status=status, finished_at=now(), phase=None, **values)
             )
-            if done.rowcount == 1 and plan is not None:
+            if done.rowcount == 1 and plan is not None:  # type: ignore[attr-defined]  # as above
                 session.add(PlanRecord(job_id=job_id, plan=plan))
             session.commit()
-            return done.rowcount == 1
+            return done.rowcount == 1  # type: ignore[attr-defined]  # a CursorResult, as above
 
-    def ids(self, status: str, kind: str | None = None) -> list[tuple[str, str, int, str | None]]:
+    def ids(
+        self, status: str, kind: str | None = None
+    ) -> builtins.list[tuple[str, str, int, str | None]]:  # Store.list shadows the builtin
         """(id, kind, attempts, phase) of the jobs in ``status``."""
         query = select(JobRecord.id, JobRecord.kind, JobRecord.attempts, JobRecord.phase).where(
             JobRecord.status == status

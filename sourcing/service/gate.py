@@ -60,7 +60,7 @@ class Gate:
             authorization = headers.get(b"authorization")
             if identify(authorization, self.token_digests) is None:
                 detail = MISSING if authorization is None else NOT_VALID
-                body = {"detail": detail, "problems": [], "limit": None}
+                body: dict[str, Any] = {"detail": detail, "problems": [], "limit": None}
                 await _refuse(send, 401, body, ((b"www-authenticate", b"Bearer"),))
                 return
         declared = headers.get(b"content-length", b"").strip()

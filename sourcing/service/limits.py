@@ -70,8 +70,8 @@ def instance_size(instance: Instance) -> tuple[int, int]:
             named[period].add(mineral)
         else:
             undated[(mineral, row["stage"])] += 1
-    for row in instance.demand:
-        mineral, period = row["mineral"], row.get("period")
+    for want in instance.demand:
+        mineral, period = want["mineral"], want.get("period")
         if period:
             wanted_dated[(mineral, period)] += 1
             named[period].add(mineral)

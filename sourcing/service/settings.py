@@ -120,7 +120,8 @@ def load_settings(**overrides: object) -> Settings:
     """The environment's settings with the command line's ``overrides`` (``None``: not given)."""
     given = {k: v for k, v in overrides.items() if v is not None}
     try:
-        return Settings(**given)
+        # pydantic validates the overrides; the signature wants each field's type
+        return Settings(**given)  # type: ignore[arg-type]
     except ValidationError as error:
         problems = []
         for e in error.errors():

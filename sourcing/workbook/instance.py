@@ -184,7 +184,7 @@ class _Reader:
             self.problem(table, None, None, f"sheet {what}: row 1 must name the columns ({needed})")
             return []
         kept = self._header(table, rows[0][1], rows[1:], allowed)
-        records = []
+        records: list[dict[str, Any]] = []
         for number, cells in rows[1:]:
             self.rows[table].append(number)
             if all(c.blank for c in cells):

@@ -146,12 +146,14 @@ def check_archive(path: Path, table: str) -> None:
         raise refuse("not a regular file")
     try:
         with path.open("rb") as file:
-            end = zipfile._EndRecData(file)  # the end record: where the directory is, its size
+            # The end record (where the directory is, its size), read with zipfile's private
+            # _EndRecData and _ECD_* indices: not in typeshed, hence the ignores
+            end = zipfile._EndRecData(file)  # type: ignore[attr-defined]  # private
             if end is None:
                 raise refuse("not an Excel .xlsx workbook (not a zip file)")
-            directory = end[zipfile._ECD_SIZE]
+            directory = end[zipfile._ECD_SIZE]  # type: ignore[attr-defined]  # private, see above
             if directory > MAX_DIRECTORY_BYTES:
-                parts = end[zipfile._ECD_ENTRIES_TOTAL]
+                parts = end[zipfile._ECD_ENTRIES_TOTAL]  # type: ignore[attr-defined]  # private
                 raise refuse(
                     f"its zip directory lists {parts:,} parts in {directory:,} bytes; a workbook "
                     f"lists a few dozen, and at most {MAX_DIRECTORY_BYTES:,} bytes of it are read"
