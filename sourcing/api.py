@@ -127,6 +127,7 @@ def solve(
         if raw.is_mip:
             starting("duals")
             integer = np.flatnonzero(lp.integrality())
+            assert raw.x is not None  # a plan is held (status above)
             priced = solve_lp(
                 lp, options, relax_integrality=True, fix=(integer, np.round(raw.x[integer]))
             )

@@ -335,6 +335,7 @@ def judge(run: Run) -> None:
         run.problem = f"not solved to optimality: {run.termination_condition}"
         return
     expected = run.expected_objective
+    assert expected is not None  # an index row expecting a plan records its objective
     run.relative_error = abs(run.objective - expected) / max(1.0, abs(expected))
     run.ok = run.relative_error <= run.tolerance
     if not run.ok:

@@ -212,6 +212,7 @@ def solve(
     elif chosen is Format.csv:
         _write_csv(out, plan, full_precision)
     elif chosen is Format.xlsx:
+        assert out is not None  # _load_for_output refused a workbook without --out
         _write_workbook(out, plan, loaded, scenario)
     else:
         text = render.table_text(plan, color=out is None and sys.stdout.isatty())
@@ -259,10 +260,17 @@ def schema(
     what: Annotated[str, typer.Argument(help="instance, model or scenario")] = "instance",
 ) -> None:
     """Print the JSON Schema of an instance document (or of a model or scenario file)."""
+    from pydantic import BaseModel
+
     from sourcing.scenarios import Scenario
     from sourcing.schema import Instance, ModelSpec
 
-    chosen = {"instance": Instance, "model": ModelSpec, "scenario": Scenario}.get(what)
+    schemas: dict[str, type[BaseModel]] = {
+        "instance": Instance,
+        "model": ModelSpec,
+        "scenario": Scenario,
+    }
+    chosen = schemas.get(what)
     if chosen is None:
         raise InputError([])  # pragma: no cover - typer shows usage first
     print(json.dumps(chosen.model_json_schema(), indent=2))
@@ -847,9 +855,10 @@ def main() -> None:
         sys.exit(130)
     except Exception as error:  # noqa: BLE001 - the last line of defence for planners
         show = getattr(error, "show", None)
-        if callable(show) and isinstance(getattr(error, "exit_code", None), int):
+        exit_code = getattr(error, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
             show()  # a usage error (unknown option, bad value): click's message, exit 2
-            sys.exit(error.exit_code)
+            sys.exit(exit_code)
         if os.environ.get("SOURCING_DEBUG"):
             raise
         err.print(

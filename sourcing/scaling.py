@@ -188,7 +188,7 @@ def choose(
     n_rows = len(row_lower)
     has_entries = np.diff(starts) > 0
     mip = bool(integer.any())
-    continuous_entry = ~integer[index] if mip else None
+    continuous_entry = ~integer[index]  # read only for a MIP
     if mip:
         has_continuous = _row_max(continuous_entry.astype(float), starts) > 0
         # rows over binaries alone: in quantity units when they weigh binaries by quantities

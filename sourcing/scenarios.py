@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -167,8 +167,13 @@ class DemandChange(_Change):
 Change = Annotated[
     CapacityCut | Ban | PriceChange | TariffChange | DemandChange, Field(discriminator="change")
 ]
-CHANGE_TYPES = {"capacity": CapacityCut, "ban": Ban, "price": PriceChange}
-CHANGE_TYPES |= {"tariff": TariffChange, "demand": DemandChange}
+CHANGE_TYPES: dict[str, type[BaseModel]] = {
+    "capacity": CapacityCut,
+    "ban": Ban,
+    "price": PriceChange,
+    "tariff": TariffChange,
+    "demand": DemandChange,
+}
 
 
 class Scenario(BaseModel):
@@ -221,12 +226,13 @@ def _problem(label: str, error: Any) -> Problem:
         kind = loc[0] if loc and loc[0] in CHANGE_TYPES else None
         loc = loc[1:] if kind else loc
         table = f"{label} changes"
-        fields = list(CHANGE_TYPES[kind].model_fields) if kind else []
+        fields = list(CHANGE_TYPES[kind].model_fields) if kind is not None else []
         allowed = ["change"] + [f for f in fields if f != "change"] if kind else []
     else:
         row, table, allowed = None, label, list(Scenario.model_fields)
     if error["type"] == "extra_forbidden":
-        allowed = [Window.model_fields["start"].alias if a == "start" else a for a in allowed]
+        start_key = Window.model_fields["start"].alias or "start"
+        allowed = [start_key if a == "start" else a for a in allowed]
         field = ".".join(str(x) for x in loc) or None
         return Problem(table, row, field, f"unknown key (allowed: {', '.join(allowed)})")
     if error["type"] == "union_tag_invalid":
@@ -234,7 +240,8 @@ def _problem(label: str, error: Any) -> Problem:
     # the planner's wording of the error, located here (not by the instance's table names)
     found = problem_from(table, {**error, "loc": ()})
     cause = (error.get("ctx") or {}).get("error")
-    loc += [cause.field] if getattr(cause, "field", None) else []
+    field_of_cause = getattr(cause, "field", None)
+    loc += [field_of_cause] if field_of_cause else []
     field = ".".join(str(x) for x in loc) if loc else found.field
     return Problem(table, row, field, found.message)
 
@@ -766,7 +773,8 @@ def _tariff(
     document["tariffs"] = rows + added
 
 
-_APPLY = {
+#: each change's applier; each takes its own kind of change, hence the loose signature
+_APPLY: dict[str, Callable[..., None]] = {
     "capacity": _capacity,
     "ban": _ban,
     "price": _price,

@@ -132,7 +132,7 @@ def _table(console: Console, title: str, frame: pd.DataFrame, formats: dict[str,
             elif column in formats:
                 cells.append(formats[column](value))
             elif isinstance(value, (float, np.floating)):
-                cells.append(_money(value))
+                cells.append(_money(float(value)))
             else:
                 cells.append(escape(str(value)))
         table.add_row(*cells)

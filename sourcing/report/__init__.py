@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, cast
 
 import pandas as pd
 
@@ -134,11 +135,11 @@ def _plan_sections(page: Page, plan: Plan, instance: Instance, model: ModelSpec 
         "price: what loosening the rule's row by one unit would save (the row's dual). "
         + str(plan.duals.get("basis", ""))
     )
-    page.add(table(plan.duals.get("rules"), "duals_rules", currency, unit))
+    page.add(table(plan.duals.get("rules", pd.DataFrame()), "duals_rules", currency, unit))
     page.heading("Marginal cost of demand", level=3)
-    page.add(table(plan.duals.get("demand"), "duals_demand", currency, unit))
+    page.add(table(plan.duals.get("demand", pd.DataFrame()), "duals_demand", currency, unit))
     page.heading("Binding capacity and its value", level=3)
-    page.add(table(plan.duals.get("capacity"), "duals_capacity", currency, unit))
+    page.add(table(plan.duals.get("capacity", pd.DataFrame()), "duals_capacity", currency, unit))
     if len(plan.shortfall):
         page.heading("Unmet demand", anchor="shortfall")
         page.add(table(plan.shortfall, "shortfall", currency, unit))
@@ -152,10 +153,10 @@ def _headline(plan: Plan) -> list[tuple[str, str, str]]:
         items.append(("total cost", f"{plan.objective:,.0f} {plan.currency}", gap))
     concentration = plan.concentration
     if len(concentration):
-        top = concentration.loc[concentration["max_share"].idxmax()]
+        top = concentration.loc[cast(Any, concentration["max_share"].idxmax())]
         where = f"{top['top_country']}: {top['mineral']} {top['stage']}"
         items.append(("largest country share", f"{top['max_share']:.1%}", where))
-        worst = concentration.loc[concentration["hhi"].idxmax()]
+        worst = concentration.loc[cast(Any, concentration["hhi"].idxmax())]
         items.append(
             ("highest HHI", f"{worst['hhi']:,.0f}", f"{worst['mineral']} {worst['stage']}")
         )
