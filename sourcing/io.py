@@ -174,8 +174,9 @@ def _read_csv(
 ) -> list[dict[str, str]] | None:
     """The rows of one CSV table as records of non-blank cells; ``None`` if it cannot be read.
 
-    Row numbers are those a spreadsheet shows below the header: a blank line is a row too, so
-    every later row keeps its number (trailing blank lines are ignored). A file over the size
+    Rows are counted from 1 below the header, and a blank line is a row too, so every later row
+    keeps its place (trailing blank lines are ignored); :func:`as_shown` turns them into the row
+    a spreadsheet shows (the header is row 1) once the whole folder is checked. A file over the size
     limit, or of more than ``MAX_TABLE_ROWS`` rows, is refused (:mod:`sourcing.files`).
     """
     try:
