@@ -25,6 +25,7 @@ from sourcing import render
 from sourcing.errors import InputError, SourcingError
 from sourcing.progress import Progress
 
+# the solve exit codes are sourcing.solve.exit_code's; 2 and 5 belong to the command line
 EXIT_OK, EXIT_BUG, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 3, 4
 EXIT_MISMATCH = 5  # sourcing bench: a result differs from its record
 
@@ -813,18 +814,11 @@ def _write_csv(out: Path | None, plan, full: bool = False) -> None:
 
 
 def _exit_code(plan) -> int:
-    from sourcing.solve import SolutionStatus, TerminationCondition
+    from sourcing.solve import exit_code
 
-    if plan.solution_status is not SolutionStatus.no_solution:
-        return EXIT_OK
-    if plan.termination_condition is TerminationCondition.infeasible:
-        return EXIT_INFEASIBLE
-    if plan.termination_condition in (
-        TerminationCondition.time_limit,
-        TerminationCondition.iteration_limit,
-        TerminationCondition.interrupted,
-    ):
-        return EXIT_NO_SOLUTION
+    code = exit_code(plan.termination_condition, plan.solution_status)
+    if code != EXIT_BUG:
+        return code
     # a solver error, or "unbounded" (impossible: every cost is ≥ 0): never a silent exit 1
     said = plan.stats.get("solver_message") or plan.termination_condition.value
     err.print(

@@ -107,6 +107,42 @@ class RawSolution:
     scaling: Scaling | None = None
 
 
+#: Exit codes of a solve (the command line's; the service and the analyses use the same words)
+EXIT_OK, EXIT_BUG, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 3, 4
+
+
+def outcome(termination: TerminationCondition, status: SolutionStatus) -> str:
+    """How a solve ended, in one word used alike by every table and answer: ``optimal``;
+    ``feasible`` (a plan found within the limits, never called optimal); ``infeasible``
+    (HiGHS's 'infeasible or unbounded' included: every cost and variable is ≥ 0, so the problem
+    is never unbounded); else the termination condition (``time_limit``, ``error``...)."""
+    if termination is TerminationCondition.infeasible_or_unbounded:
+        return TerminationCondition.infeasible.value
+    if status is SolutionStatus.feasible:
+        return SolutionStatus.feasible.value
+    return termination.value
+
+
+def has_plan(status: SolutionStatus) -> bool:
+    """Whether a plan is held: optimal, or feasible within the limits."""
+    return status is not SolutionStatus.no_solution
+
+
+def exit_code(termination: TerminationCondition, status: SolutionStatus) -> int:
+    """0 a plan; 3 infeasible; 4 no plan within the limits; 1 anything else (a solver error)."""
+    if has_plan(status):
+        return EXIT_OK
+    if outcome(termination, status) == TerminationCondition.infeasible.value:
+        return EXIT_INFEASIBLE
+    if termination in (
+        TerminationCondition.time_limit,
+        TerminationCondition.iteration_limit,
+        TerminationCondition.interrupted,
+    ):
+        return EXIT_NO_SOLUTION
+    return EXIT_BUG
+
+
 #: The relative gap within which a MIP plan is called optimal (HiGHS's default mip_rel_gap).
 OPTIMAL_GAP = 1e-4
 

@@ -18,7 +18,7 @@ from sourcing.network import Network
 from sourcing.rows import frame_rows
 from sourcing.scenarios import ScenariosLike, apply_scenarios
 from sourcing.schema import Instance, ModelSpec
-from sourcing.solve import RawSolution, SolutionStatus, SolverOptions, TerminationCondition
+from sourcing.solve import RawSolution, SolverOptions, TerminationCondition, outcome
 
 
 @dataclass
@@ -54,14 +54,8 @@ def build_model(
 
 
 def status_of(raw: RawSolution) -> str:
-    """The row's status: the termination condition, with 'feasible' for a plan found within
-    the limits (never called optimal). HiGHS's 'infeasible or unbounded' is infeasible here:
-    every cost and variable is ≥ 0, so the problem is never unbounded."""
-    if raw.termination is TerminationCondition.infeasible_or_unbounded:
-        return TerminationCondition.infeasible.value
-    if raw.status is SolutionStatus.feasible:
-        return "feasible"
-    return raw.termination.value
+    """The row's status, in the words of :func:`sourcing.solve.outcome`."""
+    return outcome(raw.termination, raw.status)
 
 
 def is_infeasible(raw: RawSolution) -> bool:

@@ -27,6 +27,7 @@ from sourcing.api import InstanceLike, load, solve
 from sourcing.lp import COST_COMPONENTS
 from sourcing.plan import Plan
 from sourcing.scenarios import ScenarioLike
+from sourcing.solve import outcome
 
 BASELINE = "baseline"
 
@@ -121,9 +122,7 @@ def _cost_column(component: str) -> str:
 
 
 def _status(plan: Plan) -> str:
-    if plan.solution_status.value == "feasible":
-        return "feasible"
-    return plan.termination_condition.value
+    return outcome(plan.termination_condition, plan.solution_status)
 
 
 def _by_stage(columns: list[str]) -> list[str]:
