@@ -39,6 +39,7 @@ def run(name: str, model: str | None, variant: str, time_limit: float) -> dict:
     from sourcing.build import build
     from sourcing.index import index_instance
     from sourcing.solve import SolverOptions, solve_lp
+    from sourcing.start import solve_with_start
 
     folder = instance_folder(name)
     instance, spec = load(folder, model_argument(model) if model else None)
@@ -50,7 +51,7 @@ def run(name: str, model: str | None, variant: str, time_limit: float) -> dict:
             block.upper[:] = np.inf
     options = SolverOptions(time_limit=time_limit, threads=1)
     started = time.perf_counter()
-    raw = solve_lp(lp, options, start=variant == "engine")
+    raw = solve_with_start(lp, options) if variant == "engine" else solve_lp(lp, options)
     seconds = time.perf_counter() - started
     return {
         "instance": name,

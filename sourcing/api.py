@@ -24,6 +24,7 @@ from sourcing.references import check_rules
 from sourcing.scenarios import ScenariosLike, apply_scenarios
 from sourcing.schema import Instance, ModelSpec
 from sourcing.solve import SolutionStatus, SolverOptions, TerminationCondition, solve_lp
+from sourcing.start import solve_with_start
 
 InstanceLike = str | Path | dict[str, Any] | Instance
 ModelLike = str | Path | dict[str, Any] | ModelSpec | None
@@ -99,7 +100,7 @@ def solve(
     lap("build")
     starting("solve")
     options = SolverOptions(time_limit=time_limit, rel_gap=rel_gap, threads=threads, tee=tee)
-    raw = solve_lp(lp, options, start=True)  # a MIP starts from a rounded LP plan
+    raw = solve_with_start(lp, options)  # a MIP starts from a rounded LP plan
     seconds["handoff"] = raw.times.get("handoff", 0.0)
     seconds["solve"] = sum(raw.times.get(k, 0.0) for k in ("start", "solve", "read"))
     clock = time.perf_counter()

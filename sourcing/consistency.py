@@ -29,7 +29,7 @@ NO_LANE = "list one in transport.csv or set transport_default"
 def check(data: ModelData, model: ModelSpec) -> list[Problem]:
     """Every consistency warning, its rows as the planner sees them (a CSV file's or a sheet's
     row, where the instance came from one: :func:`sourcing.io.as_shown`)."""
-    from sourcing.io import as_shown
+    from sourcing.documents import as_shown
 
     reach = _reach(data)
     found = (

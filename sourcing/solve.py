@@ -167,34 +167,26 @@ def solve_lp(
     cost: np.ndarray | None = None,
     relax_integrality: bool = False,
     fix: tuple[np.ndarray, np.ndarray] | None = None,
-    start: bool = False,
+    initial: RawSolution | None = None,
+    spent: float = 0.0,
 ) -> RawSolution:
     """Solve ``lp`` (minimise ``cost``, default the model's total cost) with HiGHS.
 
     ``fix=(cols, values)`` fixes those variables (used to price a MIP's optimum: fix its binary
-    choices, relax integrality, and read the LP's duals). ``start``: for a MIP, first look for a
-    starting plan by rounding the LP relaxation (:mod:`sourcing.start`) and hand it to HiGHS.
+    choices, relax integrality, and read the LP's duals). ``initial``: a plan handed to HiGHS
+    to start from (:func:`sourcing.start.solve_with_start` finds one for a MIP), found in
+    ``spent`` seconds of the time limit.
     """
     options = options or SolverOptions()
-    begun = time.perf_counter()
-    first = None
-    if start and lp.is_mip and not relax_integrality and fix is None and cost is None:
-        from sourcing.start import starting_plan
-
-        first = starting_plan(lp, options)
-        if first is not None and first.objective is not None and first.bound is not None:
-            gap = relative_gap(first.objective, first.bound)
-            if gap is not None and gap <= OPTIMAL_GAP:  # the relaxation's bound proves it
-                return _proven(first, gap, time.perf_counter() - begun)
     started = time.perf_counter()
     highs, scaling = _handoff(lp, cost, relax_integrality, options, fix)
-    if highs is not None and first is not None and first.x is not None:
+    if highs is not None and initial is not None and initial.x is not None:
         plan = highspy.HighsSolution()
-        plan.col_value = scaling.columns_in(first.x)
+        plan.col_value = scaling.columns_in(initial.x)
         plan.value_valid = True
         highs.setSolution(plan)
         if options.time_limit is not None:  # the search for a start spent part of the limit
-            left = max(options.time_limit - (started - begun), 1.0)
+            left = max(options.time_limit - spent, 1.0)
             highs.setOptionValue("time_limit", float(left))
     handed = time.perf_counter()
     if highs is None:
@@ -213,9 +205,6 @@ def solve_lp(
         "solve": solved - handed,
         "read": time.perf_counter() - solved,
     }
-    if first is not None:
-        raw.times["start"] = started - begun
-        raw.start_objective = first.objective
     return raw
 
 
@@ -259,23 +248,6 @@ def _handoff(
         integrality,
     )
     return (None if status == highspy.HighsStatus.kError else highs), model.scaling
-
-
-def _proven(start: RawSolution, gap: float, seconds: float) -> RawSolution:
-    """A starting plan whose cost the LP relaxation's bound already proves optimal."""
-    return RawSolution(
-        TerminationCondition.optimal,
-        SolutionStatus.optimal,
-        True,
-        objective=start.objective,
-        bound=start.bound,
-        gap=gap,
-        x=start.x,
-        times={"start": seconds, "handoff": 0.0, "solve": 0.0, "read": 0.0},
-        message="optimal: the starting plan meets the LP relaxation's bound",
-        start_objective=start.objective,
-        scaling=start.scaling,
-    )
 
 
 _scheduler_threads: int | None = None

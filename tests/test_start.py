@@ -13,7 +13,7 @@ from sourcing.api import load
 from sourcing.build import build
 from sourcing.index import index_instance
 from sourcing.solve import SolutionStatus, SolverOptions, solve_lp
-from sourcing.start import starting_plan
+from sourcing.start import solve_with_start, starting_plan
 from tests.conftest import INSTANCES
 from tests.test_contracts import market
 
@@ -42,7 +42,7 @@ def test_a_start_never_changes_the_optimum(example):
     folder = INSTANCES / "examples" / example
     lp = built(folder, folder / "model.yaml")
     without = solve_lp(lp, SolverOptions())
-    with_start = solve_lp(lp, SolverOptions(), start=True)
+    with_start = solve_with_start(lp, SolverOptions())
     assert with_start.status is SolutionStatus.optimal
     assert with_start.objective == pytest.approx(without.objective, rel=1e-9)
     if with_start.start_objective is not None:
@@ -58,7 +58,7 @@ def test_a_contract_start_on_the_ladder_is_a_plan_at_or_above_the_optimum():
     lp = built(ladder.ensure("mip-10k"), "least-cost")
     start = starting_plan(lp, SolverOptions())
     assert start is not None
-    proven = solve_lp(lp, SolverOptions(), start=True)
+    proven = solve_with_start(lp, SolverOptions())
     assert proven.status is SolutionStatus.optimal
     assert proven.start_objective == pytest.approx(start.objective)
     assert start.objective >= proven.objective * (1 - 1e-4)
@@ -84,7 +84,7 @@ def test_a_start_that_meets_the_relaxation_is_the_proven_optimum(name, published
     relaxation is integral here, so the rounded start costs exactly the relaxation's bound: it is
     the published optimum (Beasley 1988), proven without branch and bound."""
     lp = built(INSTANCES / "orlib" / name)
-    raw = solve_lp(lp, SolverOptions(), start=True)
+    raw = solve_with_start(lp, SolverOptions())
     assert raw.status is SolutionStatus.optimal
     assert raw.objective == pytest.approx(published, rel=1e-9)
     assert raw.bound == pytest.approx(published, rel=1e-9) and raw.gap <= 1e-4

@@ -15,7 +15,7 @@ bounds what is read from a file before parsing it); an empty sheet of another na
 ``Sheet1``) is ignored, one with content is an error (as an unknown CSV file is). Reading
 collects every problem and reports it by sheet, row as Excel shows it (the header is row 1) and
 column; the records then go through the same validation as every other form
-(:func:`sourcing.io.load_instance`), whose row numbers are translated to Excel's.
+(:func:`sourcing.documents.validate_document`), whose row numbers are translated to Excel's.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import re
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
+from sourcing.documents import validate_document
 from sourcing.errors import InputError, Problem
 from sourcing.rules.spec import Rule
 from sourcing.schema import TABLES, Instance, columns, required_columns
@@ -275,14 +276,12 @@ class _Reader:
 def read_instance(path: str | Path) -> Instance:
     """Read and validate an instance workbook; raise :class:`InputError` naming every problem
     by sheet, row as Excel shows it, and column."""
-    from sourcing.io import load_instance
-
     path = Path(path)
     reader = _Reader(path)
     with BoundedWorkbook(path, META_SHEET) as book:
         reader.read(book)
     try:
-        instance = load_instance(reader.document)
+        instance = validate_document(reader.document)
     except InputError as error:
         found = [reader.located(p) for p in error.problems]
         found = [p for p in found if not reader.is_reported(p)]
