@@ -48,6 +48,7 @@ from pathlib import Path
 from sourcing import ladder
 from sourcing.errors import InputError, Problem
 from sourcing.files import read_bytes
+from sourcing.rules.kind import kind_of, kinds
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCES = ROOT / "instances"
@@ -196,8 +197,8 @@ def read_index(path: Path = INDEX) -> list[Entry]:
     return entries
 
 
-#: Rules that add binaries (sourcing.rules.suppliers: one per offer).
-INTEGER_RULES = ("min_suppliers", "max_suppliers")
+#: Rules that add binaries (their :class:`~sourcing.rules.kind.RuleKind` says ``integer``).
+INTEGER_RULES = tuple(kind.name for kind in kinds() if kind.integer)
 
 
 def is_mip(entry: Entry) -> bool:
@@ -219,7 +220,7 @@ def is_mip(entry: Entry) -> bool:
         contracts = any(
             r.get("fixed_cost", 0) > 0 or r.get("min_quantity", 0) > 0 for r in instance.supply
         )
-    return contracts or any(rule.rule in INTEGER_RULES for rule in rules)
+    return contracts or any(kind_of(rule).integer for rule in rules)
 
 
 #: What the notes of a MIP row checked tighter than the gap must say.

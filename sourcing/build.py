@@ -17,7 +17,7 @@ from sourcing.contracts import define_contracts
 from sourcing.index import ModelData
 from sourcing.lp import LinearProgram
 from sourcing.network import Network, define_network
-from sourcing.rules.registry import RULES
+from sourcing.rules.kind import kind_of
 from sourcing.schema import ModelSpec, RiskObjective
 
 
@@ -49,7 +49,7 @@ def applied_rules(data: ModelData, model: ModelSpec) -> list:
 def define_rules(lp: LinearProgram, data: ModelData, network: Network, model: ModelSpec) -> None:
     rules = applied_rules(data, model)
     for rule, name in zip(rules, rule_names(rules), strict=True):
-        RULES[rule.rule](lp, data, network, rule, name)
+        kind_of(rule).define(lp, data, network, rule, name)
 
 
 def define_risk(lp: LinearProgram, data: ModelData, network: Network, model: ModelSpec) -> None:

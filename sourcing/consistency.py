@@ -17,6 +17,7 @@ from sourcing.build import applied_rules, rule_names
 from sourcing.errors import Problem
 from sourcing.index import NO_PERIOD, ModelData
 from sourcing.rows import frame_rows
+from sourcing.rules.kind import Scope, kind_of
 from sourcing.schema import ModelSpec
 
 #: Problems of one kind named one by one; the rest are counted.
@@ -260,11 +261,11 @@ def _counted(rows: pd.DataFrame, by: list[str] | None = None) -> str:
 
 
 def check_rules_can_hold(data: ModelData, model: ModelSpec) -> list[Problem]:
-    """Rules that select nothing, or can never be met at some stage."""
+    """Rules that select nothing, or can never be met at some stage (each rule's own ``check``
+    hook, :class:`sourcing.rules.kind.RuleKind`, says when it cannot be met)."""
     problems = []
     rules = applied_rules(data, model)
     offering = data.offers.groupby(["mineral", "period", "stage"])["country"].agg(set)
-    countries = offering.map(len)
     for i, (rule, name) in enumerate(zip(rules, rule_names(rules), strict=True), 1):
         table = "model rules" if i <= len(model.rules) else "instance rules"
         row = i if i <= len(model.rules) else i - len(model.rules)
@@ -278,45 +279,8 @@ def check_rules_can_hold(data: ModelData, model: ModelSpec) -> list[Problem]:
                 Problem(table, row, None, f"{name} applies to no demanded mineral and stage")
             )
             continue
-        if (
-            rule.rule == "max_country_share"
-            and not rule.exempt
-            and not rule.selects_countries
-            and rule.share < 1
-        ):
-            for s in frame_rows(scope):
-                n = countries.get((s.mineral, s.period, s.stage), 0)
-                if n and n * rule.share < 1 - 1e-9:
-                    problems.append(
-                        Problem(
-                            table,
-                            row,
-                            "share",
-                            (
-                                f"{name}: {_where(s.mineral, s.period, s.stage)} has {n} supplier "
-                                "countries; "
-                                f"at most {rule.share:.0%} each covers only {n * rule.share:.0%}"
-                            ),
-                        )
-                    )
-        if rule.rule == "min_suppliers":
-            chosen = (
-                data.countries_in(rule.countries, rule.groups) if rule.selects_countries else None
-            )
-            for s in frame_rows(scope):
-                here = offering.get((s.mineral, s.period, s.stage), set())
-                n = len(here & chosen) if chosen is not None else len(here)
-                if n < rule.count:
-                    problems.append(
-                        Problem(
-                            table,
-                            row,
-                            "count",
-                            (
-                                f"{name}: {_where(s.mineral, s.period, s.stage)} has {n} eligible "
-                                "supplier "
-                                f"countries, fewer than {rule.count}"
-                            ),
-                        )
-                    )
+        check = kind_of(rule).check
+        if check is not None:
+            for field, message in check(rule, name, Scope(data, scope, offering)):
+                problems.append(Problem(table, row, field, message))
     return problems

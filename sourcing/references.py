@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sourcing.errors import Problem
+from sourcing.rules.kind import kind_of
 from sourcing.schema import CHAIN_RANGE, DEFAULT_SITE, CountryRow, Instance
 
 #: Duplicate rows listed one by one per table; the rest are counted.
@@ -187,7 +188,8 @@ def _yield_chains(instance: Instance) -> list[Problem]:
 def check_rules(
     rules: Iterable[Any], instance: Instance, table: str = "model rules"
 ) -> list[Problem]:
-    """Every name a rule selects must exist in the instance."""
+    """Every name a rule selects must exist in the instance: its selectors, and the names its
+    ``references`` hook (:class:`sourcing.rules.kind.RuleKind`) lists."""
     minerals = {r["mineral"] for r in instance.minerals}
     countries = {r["country"] for r in instance.countries}
     groups = {g for r in instance.countries for g in groups_of(r)}
@@ -199,8 +201,12 @@ def check_rules(
             ("countries", rule.countries, countries, "country"),
             ("groups", rule.groups, groups, "group"),
         ]
-        if hasattr(rule, "exempt"):
-            checks.append(("exempt", rule.exempt, countries | groups, "country or group"))
+        more_names = kind_of(rule).references
+        for field, names, kinds in more_names(rule) if more_names is not None else []:
+            known = (countries if "country" in kinds else set()) | (
+                groups if "group" in kinds else set()
+            )
+            checks.append((field, names, known, " or ".join(sorted(kinds))))
         for field, names, existing, what in checks:
             for name in names or []:
                 if name not in existing:

@@ -1,8 +1,9 @@
 """frontier: the cost of tightening a share rule, point by point.
 
-The rule's share σ goes from ``start`` to ``stop`` in ``points`` equal steps. Both sweepable
-rules bound a quantity by σ times the stage volume V, so σ is the coefficient of V in the rule's
-rows (``sourcing/rules/max_country_share.py``, ``sourcing/rules/top_share.py``):
+The rule's share σ goes from ``start`` to ``stop`` in ``points`` equal steps. A sweepable rule
+(one whose :class:`~sourcing.rules.kind.RuleKind` has a ``sweep``) bounds a quantity by σ times
+the stage volume V, so σ is the coefficient of V in the rows of one of its families; today
+(``sourcing/rules/max_country_share.py``, ``sourcing/rules/top_share.py``):
 
     max_country_share[m,t,s,c]   q_mtsc − σ V_mts ≤ 0
     top_share:sum[m,t,s]         k λ_mts + Σ_o μ_o − σ V_mts ≤ 0
@@ -39,12 +40,22 @@ from sourcing.api import InstanceLike, ModelLike
 from sourcing.build import rule_names
 from sourcing.errors import InputError, Problem
 from sourcing.plan import shares_of
-from sourcing.rules.spec import MaxCountryShare
+from sourcing.rules.kind import RuleKind, Sweep, kind_named, kind_of, kinds
 from sourcing.scenarios import ScenariosLike
 from sourcing.schema import ModelSpec
 from sourcing.solve import Session
 
-SWEEPABLE = {"max_country_share": "", "top_share": ":sum"}  # rule type -> its σ·V family suffix
+
+def sweepable() -> dict[str, Sweep]:
+    """Rule type -> how the frontier sweeps it, for every rule that can be swept."""
+    return {kind.name: kind.sweep for kind in kinds() if kind.sweep is not None}
+
+
+def __getattr__(name: str) -> dict[str, str]:
+    """``SWEEPABLE`` (rule type -> its σ·V family suffix), as before rules were objects."""
+    if name == "SWEEPABLE":
+        return {kind: sweep.suffix for kind, sweep in sweepable().items()}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def frontier(
@@ -110,7 +121,7 @@ def frontier(
     frame.attrs.update(
         instance=loaded.name,
         model=spec.name,
-        rule=family.removesuffix(SWEEPABLE[kind]),
+        rule=family.removesuffix(sweepable()[kind].suffix),
         rule_type=kind,
         currency=loaded.currency,
         unit=loaded.unit,
@@ -160,40 +171,55 @@ def _with_share(
         )
     if found:
         i = found[0]
-        if rules[i].rule not in SWEEPABLE:
+        sweep = kind_of(rules[i]).sweep
+        if sweep is None:
             raise InputError([_not_sweepable(rules[i].rule)])
-        rules[i] = rules[i].model_copy(update={"share": share})
-    elif rule == "max_country_share":
-        rules.append(MaxCountryShare(rule="max_country_share", share=share))
-        i = len(rules) - 1
-    elif rule in SWEEPABLE:
-        raise InputError(
-            [
-                Problem(
-                    "frontier",
-                    None,
-                    "rule",
-                    f"the model has no {rule} rule: add one "
-                    "(with its k) to the model file and sweep it by name",
-                )
-            ]
-        )
+        rules[i] = rules[i].model_copy(update={sweep.field: share})
     else:
-        known = ", ".join(labels) or "none"
-        raise InputError(
-            [
-                Problem(
-                    "frontier",
-                    None,
-                    "rule",
-                    f"no rule '{rule}' in model '{spec.name}' "
-                    f"(its rules: {known}); or give max_country_share to add one",
-                )
-            ]
-        )
+        known_kind = kind_named(rule)
+        sweep = known_kind.sweep if known_kind is not None else None
+        if known_kind is not None and sweep is not None and sweep.everywhere is not None:
+            rules.append(sweep.everywhere(share))
+            i = len(rules) - 1
+        elif known_kind is not None and sweep is not None:
+            raise InputError(
+                [
+                    Problem(
+                        "frontier",
+                        None,
+                        "rule",
+                        f"the model has no {rule} rule: add one "
+                        f"{_with_its(known_kind, sweep)}to the model file and sweep it by name",
+                    )
+                ]
+            )
+        else:
+            known = ", ".join(labels) or "none"
+            added = " or ".join(k for k, s in sweepable().items() if s.everywhere is not None)
+            raise InputError(
+                [
+                    Problem(
+                        "frontier",
+                        None,
+                        "rule",
+                        f"no rule '{rule}' in model '{spec.name}' "
+                        f"(its rules: {known}); or give {added} to add one",
+                    )
+                ]
+            )
     label = rule_names(rules + instance_rules)[i]
     swept = spec.model_copy(update={"rules": rules})
-    return swept, label + SWEEPABLE[rules[i].rule], rules[i].rule
+    return swept, label + sweepable()[rules[i].rule].suffix, rules[i].rule
+
+
+def _with_its(kind: RuleKind, sweep: Sweep) -> str:
+    """'(with its k) ': the parameters a sweep cannot guess (required, other than σ)."""
+    fields = [
+        name
+        for name, field in kind.spec.model_fields.items()
+        if field.is_required() and name not in ("rule", sweep.field)
+    ]
+    return f"(with its {', '.join(fields)}) " if fields else ""
 
 
 def _not_sweepable(kind: str) -> Problem:
@@ -201,7 +227,7 @@ def _not_sweepable(kind: str) -> Problem:
         "frontier",
         None,
         "rule",
-        f"a frontier sweeps the share of a max_country_share or top_share rule, not {kind}",
+        f"a frontier sweeps the share of a {' or '.join(sweepable())} rule, not {kind}",
     )
 
 

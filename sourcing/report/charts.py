@@ -18,6 +18,7 @@ from plotly.subplots import make_subplots
 
 from sourcing.build import rule_names
 from sourcing.references import groups_of
+from sourcing.rules.kind import kind_of
 from sourcing.schema import Instance, ModelSpec
 
 PALETTE = qualitative.Plotly + qualitative.D3 + qualitative.G10  # hex colours, none pale
@@ -27,8 +28,9 @@ FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-se
 
 @dataclass(frozen=True)
 class Cap:
-    """The tightest ``max_country_share`` on a mineral's stage: its share, which rules set it,
-    and the countries it exempts (or, for a rule naming countries, the only ones it caps)."""
+    """The tightest cap on a country's share of a mineral's stage (from the rules whose ``cap``
+    hook draws one, such as ``max_country_share``): its share, which rules set it, and the
+    countries it exempts (or, for a rule naming countries, the only ones it caps)."""
 
     share: float
     rules: tuple[str, ...]
@@ -42,8 +44,9 @@ def colours(countries: list[str]) -> dict[str, str]:
 
 
 def caps(instance: Instance, model: ModelSpec | None) -> dict[tuple[str, str], Cap]:
-    """(mineral, stage) -> the tightest country-share cap the model's and the instance's
-    ``max_country_share`` rules put on it (named as in the plan's ``rules``)."""
+    """(mineral, stage) -> the tightest country-share cap the model's and the instance's rules
+    put on it (each rule's ``cap`` hook, :class:`sourcing.rules.kind.RuleKind`; named as in the
+    plan's ``rules``)."""
     rules = list(model.rules if model else []) + list(instance.rules)
     groups = {r["country"]: set(groups_of(r)) for r in instance.countries}
 
@@ -53,18 +56,17 @@ def caps(instance: Instance, model: ModelSpec | None) -> dict[tuple[str, str], C
 
     found: dict[tuple[str, str], Cap] = {}
     for rule, name in zip(rules, rule_names(rules), strict=True):
-        if rule.rule != "max_country_share":
+        draw = kind_of(rule).cap
+        drawn = draw(rule, members) if draw is not None else None
+        if drawn is None:
             continue
-        only = None
-        if rule.selects_countries:
-            only = frozenset(members(rule.countries) | members(rule.groups))
         for mineral in (m["mineral"] for m in instance.minerals):
             for stage in instance.stages:
                 if (rule.minerals is not None and mineral not in rule.minerals) or (
                     rule.stages is not None and stage not in rule.stages
                 ):
                     continue
-                cap = Cap(rule.share, (name,), frozenset(members(rule.exempt)), only)
+                cap = Cap(drawn.share, (name,), drawn.exempt, drawn.only)
                 held = found.get((mineral, stage))
                 if held is None or cap.share < held.share:
                     found[(mineral, stage)] = cap

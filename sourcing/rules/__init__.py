@@ -1,7 +1,10 @@
-"""The rules a planner can switch on: one module each, registered here by their stable names.
+"""The rules a planner can switch on: one module each, each rule one object.
 
-To add a rule: a spec class in :mod:`sourcing.rules.spec`, a module with a ``define`` function
-whose docstring states the mathematics, one line in :data:`sourcing.rules.registry.RULES`, a
-hand-derived case under ``instances/examples/`` with its golden ``model.lp``, its rows derived by
-hand in ``tests/test_rule_rows.py``, and a section in ``models/README.md``.
+Each module defines the rule's rows (``define``, whose docstring states the mathematics) and
+registers a :class:`sourcing.rules.kind.RuleKind` under the rule's spec class, with the optional
+hooks the rest of the engine calls (pre-solve check, report cap, frontier sweep, references).
+:mod:`sourcing.rules.registry` finds every module of this package. The walk-through of adding a
+rule (a spec in :mod:`sourcing.rules.spec`, a module, a hand-derived case under
+``instances/examples/`` with its golden ``model.lp``, its rows in ``tests/test_rule_rows.py``,
+and a section in ``models/README.md``) is in ``CONTRIBUTING.md``.
 """

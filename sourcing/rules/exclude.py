@@ -15,6 +15,7 @@ import numpy as np
 from sourcing.index import ModelData
 from sourcing.lp import LinearProgram
 from sourcing.network import OFFER_LABEL, Network
+from sourcing.rules.kind import RuleKind, register
 from sourcing.rules.select import in_countries, in_selection
 from sourcing.rules.spec import Exclude
 
@@ -32,3 +33,6 @@ def define(lp: LinearProgram, data: ModelData, network: Network, rule: Exclude, 
         upper=0.0,
         role="rule",
     )
+
+
+register(RuleKind(Exclude, define))

@@ -20,6 +20,7 @@ import numpy as np
 from sourcing.index import ModelData
 from sourcing.lp import LinearProgram
 from sourcing.network import Network
+from sourcing.rules.kind import RuleKind, register
 from sourcing.rules.select import in_countries, in_scope
 from sourcing.rules.spec import GroupShare
 
@@ -55,3 +56,6 @@ def define(
             upper=bounds[1],
             role="rule",
         )
+
+
+register(RuleKind(GroupShare, define))

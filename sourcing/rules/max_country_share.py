@@ -12,11 +12,15 @@ The dual of a row is the cost of the cap per unit of the country's volume it hol
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from sourcing.index import ModelData
 from sourcing.lp import LinearProgram
 from sourcing.network import OFFER_LABEL, Network
+from sourcing.rows import frame_rows
+from sourcing.rules.kind import CapDrawn, References, RuleKind, Scope, Sweep, register
 from sourcing.rules.select import in_countries, in_scope
 from sourcing.rules.spec import MaxCountryShare
 
@@ -39,3 +43,51 @@ def define(
         upper=0.0,
         role="rule",
     )
+
+
+def check(rule: MaxCountryShare, name: str, scope: Scope) -> list[tuple[str, str]]:
+    """A cap on every country, none exempt, cannot hold where n countries offer and n·σ < 1."""
+    if rule.exempt or rule.selects_countries or rule.share >= 1:
+        return []
+    countries = scope.offering.map(len)
+    found = []
+    for s in frame_rows(scope.stages):
+        n = countries.get((s.mineral, s.period, s.stage), 0)
+        if n and n * rule.share < 1 - 1e-9:
+            found.append(
+                (
+                    "share",
+                    f"{name}: {scope.where(s.mineral, s.period, s.stage)} has {n} supplier "
+                    f"countries; at most {rule.share:.0%} each covers only {n * rule.share:.0%}",
+                )
+            )
+    return found
+
+
+def cap(rule: MaxCountryShare, members: Callable[[list[str] | None], set[str]]) -> CapDrawn:
+    """The share, the exempt countries, and (when the rule names countries) the capped ones."""
+    only = frozenset(members(rule.countries) | members(rule.groups))
+    return CapDrawn(
+        rule.share, frozenset(members(rule.exempt)), only if rule.selects_countries else None
+    )
+
+
+def everywhere(share: float) -> MaxCountryShare:
+    """The cap on every mineral, stage and country that a frontier adds to a model without one."""
+    return MaxCountryShare(rule="max_country_share", share=share)
+
+
+def references(rule: MaxCountryShare) -> list[References]:
+    return [("exempt", rule.exempt, {"country", "group"})]
+
+
+register(
+    RuleKind(
+        MaxCountryShare,
+        define,
+        check=check,
+        cap=cap,
+        sweep=Sweep(everywhere=everywhere),
+        references=references,
+    )
+)

@@ -26,6 +26,8 @@ import numpy as np
 from sourcing.index import ModelData
 from sourcing.lp import LinearProgram
 from sourcing.network import OFFER_LABEL, VOLUME_LABEL, Network, offer_bound
+from sourcing.rows import frame_rows
+from sourcing.rules.kind import RuleKind, Scope, register
 from sourcing.rules.select import in_countries, in_scope
 from sourcing.rules.spec import MaxSuppliers, MinSuppliers
 
@@ -100,3 +102,27 @@ def _count(
         upper=upper,
         role="rule",
     )
+
+
+def check_min(rule: MinSuppliers, name: str, scope: Scope) -> list[tuple[str, str]]:
+    """At least k suppliers cannot be had where fewer than k eligible countries offer."""
+    chosen = (
+        scope.data.countries_in(rule.countries, rule.groups) if rule.selects_countries else None
+    )
+    found = []
+    for s in frame_rows(scope.stages):
+        here = scope.offering.get((s.mineral, s.period, s.stage), set())
+        n = len(here & chosen) if chosen is not None else len(here)
+        if n < rule.count:
+            where = scope.where(s.mineral, s.period, s.stage)
+            found.append(
+                (
+                    "count",
+                    f"{name}: {where} has {n} eligible supplier countries, fewer than {rule.count}",
+                )
+            )
+    return found
+
+
+register(RuleKind(MinSuppliers, define_min, check=check_min, integer=True))
+register(RuleKind(MaxSuppliers, define_max, integer=True))

@@ -19,6 +19,7 @@ import numpy as np
 from sourcing.index import ModelData
 from sourcing.lp import LinearProgram
 from sourcing.network import OFFER_LABEL, VOLUME_LABEL, Network
+from sourcing.rules.kind import RuleKind, Sweep, register
 from sourcing.rules.select import in_countries, in_scope, stage_groups
 from sourcing.rules.spec import TopShare
 
@@ -47,3 +48,7 @@ def define(lp: LinearProgram, data: ModelData, network: Network, rule: TopShare,
         upper=0.0,
         role="rule",
     )
+
+
+# the σ·V entries are in the :sum rows; a sweep needs the model's k, so it never adds the rule
+register(RuleKind(TopShare, define, sweep=Sweep(suffix=":sum")))
