@@ -25,9 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sourcing.references import groups_of
-from sourcing.schema import DEFAULT_SITE, Instance
-
-NO_PERIOD = ""
+from sourcing.schema import DEFAULT_SITE, NO_PERIOD, Instance
 
 
 @dataclass

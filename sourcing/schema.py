@@ -142,6 +142,8 @@ TABLES: dict[str, Any] = {
 }
 REQUIRED_TABLES = ("minerals", "countries", "supply", "demand")
 DEFAULT_SITE = "buyer"
+#: the one period of an instance that lists none
+NO_PERIOD = ""
 
 
 def columns(table: str) -> list[str]:

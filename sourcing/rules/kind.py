@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 import pandas as pd
 
 from sourcing.rules.spec import Selectors
+from sourcing.schema import NO_PERIOD
 
 if TYPE_CHECKING:
     from sourcing.index import ModelData
@@ -66,8 +67,6 @@ class Scope:
 
     def where(self, mineral: str, period: str, stage: str | None = None) -> str:
         """A stage as the planner reads it: "li at stage 'refining' in period '2030'"."""
-        from sourcing.index import NO_PERIOD
-
         text = mineral if stage is None else f"{mineral} at stage '{stage}'"
         return text if period == NO_PERIOD else f"{text} in period '{period}'"
 
