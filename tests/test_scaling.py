@@ -235,7 +235,7 @@ def test_a_solver_error_is_reported_on_stderr_never_a_silent_exit_1(monkeypatch,
             TerminationCondition.error, SolutionStatus.no_solution, lp.is_mip, message="Solve error"
         )
 
-    monkeypatch.setattr(api, "solve_lp", failing)
+    monkeypatch.setattr(api, "solve_with_start", failing)  # where the API hands over the LP
     monkeypatch.setattr(sys, "argv", ["sourcing", "solve", str(DEMO), "-q"])
     with pytest.raises(SystemExit) as done:
         cli.main()
