@@ -32,6 +32,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tests.malformed builds the hostile bodies
+from tests.malformed import head, many_periods  # noqa: E402 - importable once ROOT is on the path
+
 TOKEN = "bench-7f3c9a1be2d84c06a5f1"
 MB = 2**20
 CASES = ["stalled-no-token", "stalled-token", "declared-too-big", "many-periods", "token-in-query"]
@@ -81,15 +83,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def head(method: str, path: str, length: int | None, token: str | None) -> bytes:
-    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json"]
-    if length is not None:
-        lines.append(f"Content-Length: {length}")
-    if token is not None:
-        lines.append(f"Authorization: Bearer {token}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
 def request(server: dict, data: bytes, timeout: float = 30) -> tuple[int, dict]:
@@ -194,8 +187,6 @@ def case_declared_too_big(server: dict, args: argparse.Namespace) -> None:
 
 
 def case_many_periods(server: dict, args: argparse.Namespace) -> None:
-    from tests.malformed import many_periods
-
     instance = many_periods()
     body = json.dumps({"instance": instance}).encode()
     started = time.monotonic()

@@ -40,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     from sourcing.build import build
     from sourcing.index import index_instance
     from sourcing.ladder import ensure
-    from sourcing.solve import Session, SolverOptions, solve_lp
+    from sourcing.session import Session
+    from sourcing.solve import SolverOptions, solve_lp
 
     folder = ensure(args.rung)
     instance, model = load(folder, "eu-crma")

@@ -50,6 +50,9 @@ KIND_IN = {
         )
     },
     ("compare", "shortfall"): "quantity",
+    # the CSV summary of a plan: its cost and bound are money
+    ("summary", "objective"): "money",
+    ("summary", "bound"): "money",
     ("stress", "extra_cost"): "money",
     ("stress", "unmet_demand"): "quantity",
     ("frontier", "change"): "money",

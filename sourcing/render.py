@@ -8,7 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from sourcing.plan import Plan
-from sourcing.rounding import tidy, tidy_frame
+from sourcing.rounding import tidy_frame
 from sourcing.text import print_whole, text_console
 
 
@@ -41,13 +41,8 @@ def csv_tables(plan: Plan, full: bool = False) -> dict[str, str]:
     for name, value in plan.duals.items():
         if isinstance(value, pd.DataFrame):
             frames[f"duals_{name}"] = value
-    if not full:
-        money = {"costs": ["cost"], "summary": ["objective", "bound"]}
-        for name, frame in frames.items():
-            frame = tidy_frame(frame, name)
-            for column in money.get(name, []):
-                frame[column] = tidy(frame[column].to_numpy(dtype=float), money=True)
-            frames[name] = frame
+    if not full:  # money columns, by their kind (sourcing.columns), keep at least cents
+        frames = {name: tidy_frame(frame, name) for name, frame in frames.items()}
     return {name: frame.to_csv(index=False) for name, frame in frames.items()}
 
 

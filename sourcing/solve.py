@@ -179,7 +179,7 @@ def solve_lp(
     """
     options = options or SolverOptions()
     started = time.perf_counter()
-    highs, scaling = _handoff(lp, cost, relax_integrality, options, fix)
+    highs, scaling = handoff(lp, cost, relax_integrality, options, fix)
     if highs is not None and initial is not None and initial.x is not None:
         plan = highspy.HighsSolution()
         plan.col_value = scaling.columns_in(initial.x)
@@ -199,7 +199,7 @@ def solve_lp(
         )
     highs.run()
     solved = time.perf_counter()
-    raw = _read(highs, lp.is_mip and not relax_integrality, scaling)
+    raw = read_solution(highs, lp.is_mip and not relax_integrality, scaling)
     raw.times = {
         "handoff": handed - started,
         "solve": solved - handed,
@@ -208,7 +208,7 @@ def solve_lp(
     return raw
 
 
-def _handoff(
+def handoff(
     lp: LinearProgram,
     cost: np.ndarray | None,
     relax: bool,
@@ -280,7 +280,7 @@ def _new_highs(tee: bool) -> highspy.Highs:
         os.close(saved)
 
 
-def _read(highs: highspy.Highs, is_mip: bool, scaling: Scaling) -> RawSolution:
+def read_solution(highs: highspy.Highs, is_mip: bool, scaling: Scaling) -> RawSolution:
     """What HiGHS holds after a run, in the planner's units."""
     model_status = highs.getModelStatus()
     info = highs.getInfo()
@@ -340,156 +340,3 @@ def relative_gap(objective: float, bound: float) -> float | None:
     if not math.isfinite(bound):
         return None
     return abs(objective - bound) / max(abs(objective), 1e-10) if objective != bound else 0.0
-
-
-class Session:
-    """A built model kept in HiGHS between solves, for sweeps that change a few numbers.
-
-    Stress tests and frontiers solve the same model many times, each time with a few bounds or
-    coefficients changed. Rebuilding and handing the matrix over each time would pay HiGHS's
-    presolve and a simplex from scratch again; a session instead changes the numbers in place
-    and re-solves from the last basis (a warm start: a few hundred pivots instead of thousands).
-
-        session = Session(lp, options)
-        base = session.solve()                           # cold: like solve_lp
-        session.set_column_bounds(cols, upper=0.0)       # e.g. lose a country's supply
-        lost = session.solve(basis=session.basis)        # warm: from the base plan's basis
-        session.set_column_bounds(cols, upper=session.built_upper[cols])   # and back
-
-    Changes persist until changed back; :attr:`lower`, :attr:`upper`, :attr:`row_lower`,
-    :attr:`row_upper` hold the bounds in force. A MIP is re-solved by branch and bound each time
-    (HiGHS does not warm-start it), still without rebuilding; :meth:`price` gives its LP duals
-    with the binary choices fixed, as :func:`solve_lp` does for a single solve.
-    """
-
-    def __init__(self, lp: LinearProgram, options: SolverOptions | None = None):
-        self.lp = lp
-        self.options = options or SolverOptions()
-        self.built_lower, self.built_upper = lp.bounds()
-        self.lower, self.upper = self.built_lower.copy(), self.built_upper.copy()
-        self.row_lower, self.row_upper = lp.row_bounds()
-        self.integer = np.flatnonzero(lp.integrality()).astype(np.int32)
-        self.basis: highspy.HighsBasis | None = None  # of the last solve that found an LP optimum
-        self.solves = 0
-        started = time.perf_counter()
-        self._highs, self.scaling = _handoff(lp, None, False, self.options, None)
-        self.handoff_seconds = time.perf_counter() - started
-        #: seconds in HiGHS: the first (cold) solve, and all later (warm) ones together
-        self.seconds = {"handoff": self.handoff_seconds, "first_solve": 0.0, "resolves": 0.0}
-
-    def set_column_bounds(
-        self,
-        cols: np.ndarray,
-        lower: np.ndarray | float | None = None,
-        upper: np.ndarray | float | None = None,
-    ) -> None:
-        """Change the bounds of variables ``cols`` (``None``: keep that side as it is)."""
-        cols = np.asarray(cols, dtype=np.int32)
-        if lower is not None:
-            self.lower[cols] = lower
-        if upper is not None:
-            self.upper[cols] = upper
-        if self._highs is not None and len(cols):
-            self._highs.changeColsBounds(
-                len(cols),
-                cols,
-                self.scaling.columns_in(self.lower[cols], cols),
-                self.scaling.columns_in(self.upper[cols], cols),
-            )
-
-    def set_row_bounds(
-        self,
-        rows: np.ndarray,
-        lower: np.ndarray | float | None = None,
-        upper: np.ndarray | float | None = None,
-    ) -> None:
-        """Change the bounds of constraint rows ``rows`` (``None``: keep that side)."""
-        rows = np.asarray(rows, dtype=np.int32)
-        if lower is not None:
-            self.row_lower[rows] = lower
-        if upper is not None:
-            self.row_upper[rows] = upper
-        if self._highs is not None and len(rows):
-            # in highspy, missing from its incomplete __init__.pyi
-            self._highs.changeRowsBounds(  # type: ignore[attr-defined]
-                len(rows),
-                rows,
-                self.scaling.rows_in(self.row_lower[rows], rows),
-                self.scaling.rows_in(self.row_upper[rows], rows),
-            )
-
-    def set_coefficients(
-        self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray | float
-    ) -> None:
-        """Set the matrix entries (rows[i], cols[i]) to values[i]."""
-        rows = np.asarray(rows, dtype=np.int64)
-        cols = np.asarray(cols, dtype=np.int64)
-        values = np.broadcast_to(np.asarray(values, dtype=float), rows.shape)
-        if self._highs is None:
-            return
-        values = self.scaling.matrix_in(rows, cols, values)
-        for row, col, value in zip(rows.tolist(), cols.tolist(), values.tolist(), strict=True):
-            self._highs.changeCoeff(row, col, value)
-
-    def solve(self, basis: highspy.HighsBasis | None = None) -> RawSolution:
-        """Solve the model as it now stands, from ``basis`` if given (else from HiGHS's last
-        basis: the first solve is cold). The planner's time limit applies to each solve."""
-        if self._highs is None:
-            return RawSolution(
-                TerminationCondition.error,
-                SolutionStatus.no_solution,
-                self.lp.is_mip,
-                times={"handoff": self.handoff_seconds},
-                message="HiGHS rejected the model (numbers out of its range?)",
-            )
-        highs = self._highs
-        if self.options.time_limit is not None:
-            # HiGHS measures its time limit on the clock of the whole object, not of one run
-            highs.setOptionValue("time_limit", highs.getRunTime() + float(self.options.time_limit))
-        if basis is not None and not self.lp.is_mip:
-            highs.setBasis(basis)
-        started = time.perf_counter()
-        highs.run()
-        solved = time.perf_counter()
-        raw = _read(highs, self.lp.is_mip, self.scaling)
-        if raw.status is SolutionStatus.optimal and not self.lp.is_mip:
-            self.basis = highs.getBasis()
-        raw.times = {
-            "handoff": self.handoff_seconds if self.solves == 0 else 0.0,
-            "solve": solved - started,
-            "read": time.perf_counter() - solved,
-        }
-        self.seconds["first_solve" if self.solves == 0 else "resolves"] += sum(
-            raw.times[k] for k in ("solve", "read")
-        )
-        self.solves += 1
-        return raw
-
-    def price(self, raw: RawSolution) -> RawSolution:
-        """The solution whose duals price ``raw``: ``raw`` itself for an LP; for a MIP, the LP
-        left when its binary choices are fixed at ``raw``'s values (re-solved in place, then the
-        binaries are restored)."""
-        if not raw.is_mip or raw.x is None or self._highs is None:
-            return raw
-        highs, integer, n = self._highs, self.integer, len(self.integer)
-        fixed = np.round(raw.x[integer])
-        highs.changeColsIntegrality(n, integer, np.zeros(n, dtype=np.uint8))
-        highs.changeColsBounds(n, integer, fixed, fixed)
-        try:
-            if self.options.time_limit is not None:
-                highs.setOptionValue(
-                    "time_limit", highs.getRunTime() + float(self.options.time_limit)
-                )
-            started = time.perf_counter()
-            highs.run()
-            priced = _read(highs, False, self.scaling)
-            priced.times = {"solve": time.perf_counter() - started}
-        finally:
-            highs.changeColsBounds(
-                n,
-                integer,
-                self.scaling.columns_in(self.lower[integer], integer),
-                self.scaling.columns_in(self.upper[integer], integer),
-            )
-            highs.changeColsIntegrality(n, integer, np.ones(n, dtype=np.uint8))
-        return priced

@@ -292,3 +292,14 @@ def many_periods() -> dict:
         ],
         "demand": [{"mineral": "lithium", "period": "p0", "quantity": 1}],
     }
+
+
+def head(method: str, path: str, length: int | None, token: str | None = None) -> bytes:
+    """A request's line and headers, as a client would send them before its body (the hostile
+    service tests and benchmarks/service_hostile.py send bodies short, slow or not at all)."""
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json"]
+    if length is not None:
+        lines.append(f"Content-Length: {length}")
+    if token is not None:
+        lines.append(f"Authorization: Bearer {token}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()

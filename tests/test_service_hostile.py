@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from sourcing.service.limits import instance_size
 from sourcing.service.worker import ORPHANED
 from tests.conftest import ROOT
-from tests.malformed import many_periods
+from tests.malformed import head, many_periods
 from tests.test_service import (
     DANTZIG,
     TOKEN_A,
@@ -59,16 +59,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def api(server: Server) -> Iterator[httpx.Client]:
     with server.client() as client:
         yield client
-
-
-def head(method: str, path: str, length: int | None, token: str | None = None) -> bytes:
-    """A request's line and headers, as a client would send them before its body."""
-    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json"]
-    if length is not None:
-        lines.append(f"Content-Length: {length}")
-    if token is not None:
-        lines.append(f"Authorization: Bearer {token}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
 def answer_and_close(connection: socket.socket) -> tuple[int, dict[str, Any]]:

@@ -26,7 +26,8 @@ from hypothesis import given, settings
 import sourcing
 from sourcing.analysis import NoBasePlan, stress
 from sourcing.errors import InputError
-from sourcing.solve import Session, solve_lp
+from sourcing.session import Session
+from sourcing.solve import solve_lp
 from tests.conftest import DEMO, INSTANCES
 from tests.test_properties import instances
 

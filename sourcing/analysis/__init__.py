@@ -8,7 +8,7 @@
                shadow price
 
 ``stress`` and ``frontier`` build the model once and re-solve it in a
-:class:`~sourcing.solve.Session` (changed bounds or coefficients, warm-started from the last
+:class:`~sourcing.session.Session` (changed bounds or coefficients, warm-started from the last
 basis) instead of rebuilding it for every point.
 """
 

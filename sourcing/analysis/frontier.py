@@ -9,7 +9,7 @@ the stage volume V, so σ is the coefficient of V in the rows of one of its fami
     top_share:sum[m,t,s]         k λ_mts + Σ_o μ_o − σ V_mts ≤ 0
 
 The model is built once (with σ = ``start``) and each point changes those coefficients in a
-:class:`~sourcing.solve.Session` and re-solves from the previous basis. The rule's shadow price
+:class:`~sourcing.session.Session` and re-solves from the previous basis. The rule's shadow price
 comes from the row duals y_r = ∂cost/∂rhs_r: raising σ by dσ loosens row r by V_r dσ, so
 
     ∂cost/∂σ = Σ_r y_r V_r,      shadow_price = −Σ_r y_r V_r / 100
@@ -43,7 +43,7 @@ from sourcing.plan import shares_of
 from sourcing.rules.kind import RuleKind, Sweep, kind_named, kind_of, kinds
 from sourcing.scenarios import ScenariosLike
 from sourcing.schema import ModelSpec
-from sourcing.solve import Session
+from sourcing.session import Session
 
 
 def sweepable() -> dict[str, Sweep]:

@@ -6,7 +6,7 @@ over their offers at every stage: quantities of different minerals do not add up
 ``by="mineral"`` takes the top N of each mineral and removes the country for that mineral only.
 
 Removing a country sets the upper bound of its offers' supply to 0 in a
-:class:`~sourcing.solve.Session`: the model is built once and every re-solve starts from the base
+:class:`~sourcing.session.Session`: the model is built once and every re-solve starts from the base
 plan's basis. Each row reports
 
     extra_cost = cost without the country − base cost          (≥ 0: losing options never helps)
@@ -41,7 +41,8 @@ from sourcing.api import InstanceLike, ModelLike
 from sourcing.errors import InputError, Problem, SourcingError
 from sourcing.plan import TOLERANCE, shortfall_of
 from sourcing.scenarios import ScenariosLike
-from sourcing.solve import Session, SolverOptions
+from sourcing.session import Session
+from sourcing.solve import SolverOptions
 
 
 class NoBasePlan(SourcingError):
