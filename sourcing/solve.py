@@ -340,3 +340,13 @@ def relative_gap(objective: float, bound: float) -> float | None:
     if not math.isfinite(bound):
         return None
     return abs(objective - bound) / max(abs(objective), 1e-10) if objective != bound else 0.0
+
+
+def __getattr__(name: str) -> object:
+    """``sourcing.solve.Session``, the path the README once gave, still answers: the session
+    lives in :mod:`sourcing.session`, which builds on this module."""
+    if name == "Session":
+        from sourcing.session import Session
+
+        return Session
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,7 +1,8 @@
 """The package's shape: no import cycle inside ``sourcing``.
 
 Every import counts, at the top of a module or inside a function (a lazy import is still a
-dependency), except those under ``if TYPE_CHECKING:``, which never run. A cycle means two
+dependency), except those under ``if TYPE_CHECKING:``, which never run, and those in a module's
+``__getattr__``, the alias that keeps a moved name answering at its old path. A cycle means two
 modules each need the other to make sense: the pipeline (load and validate, index, build, solve,
 extract) should only ever import backwards.
 """
@@ -30,6 +31,8 @@ def runtime_imports(tree: ast.AST) -> list[ast.ImportFrom | ast.Import]:
             for child in node.orelse:
                 visit(child)
             return
+        if isinstance(node, ast.FunctionDef) and node.name == "__getattr__":
+            return  # a module's alias for a name that moved: runs only when the old name is used
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             found.append(node)
         for child in ast.iter_child_nodes(node):
