@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sourcing.workbook.reading import MAX_INFLATED_BYTES, MAX_SHEET_ROWS  # noqa: E402
+from sourcing.data.workbook.reading import MAX_INFLATED_BYTES, MAX_SHEET_ROWS  # noqa: E402
 from tests.hostile_workbooks import (  # noqa: E402
     base_workbook,
     many_rows,

@@ -4,8 +4,8 @@
     python benchmarks/limits.py --models eu-crma resilient
 
 Each corner is a small instance (a two-stage lithium market of six countries, or battery-demo)
-with some numbers pushed to the limits of sourcing/schema.py (quantities, prices and costs up to
-1e12, yields 1e-6..1e6, tariff rates up to 100, yields multiplying to 1e-24..1e24 along a chain)
+with some numbers pushed to the limits of sourcing/data/schema.py (quantities, prices and costs up
+to 1e12, yields 1e-6..1e6, tariff rates up to 100, yields multiplying to 1e-24..1e24 along a chain)
 or past them. For each, `sourcing validate` and `sourcing solve -f json` run in fresh processes;
 the table gives validate's exit code, and per model solve's exit code, termination and objective,
 and the first line on stderr when there is one. No exit 1, no empty stderr on a failure: an input

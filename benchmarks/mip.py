@@ -36,10 +36,10 @@ def run(name: str, model: str | None, variant: str, time_limit: float) -> dict:
 
     from sourcing.api import load
     from sourcing.bench import instance_folder, model_argument
-    from sourcing.build import build
-    from sourcing.index import index_instance
-    from sourcing.solve import SolverOptions, solve_lp
-    from sourcing.start import solve_with_start
+    from sourcing.model.build import build
+    from sourcing.model.index import index_instance
+    from sourcing.solver import SolverOptions, solve_lp
+    from sourcing.solver.start import solve_with_start
 
     folder = instance_folder(name)
     instance, spec = load(folder, model_argument(model) if model else None)

@@ -59,9 +59,9 @@ def write_matrix(rung: str) -> Path:
     import numpy as np
 
     from sourcing.api import load
-    from sourcing.build import build
-    from sourcing.index import index_instance
-    from sourcing.ladder import ensure
+    from sourcing.bench.ladder import ensure
+    from sourcing.model.build import build
+    from sourcing.model.index import index_instance
 
     path = matrix_file(rung)
     if path.exists():
@@ -160,7 +160,7 @@ def run_numpy(rung: str) -> dict:
     """
     import numpy as np
 
-    from sourcing.ladder import generate
+    from sourcing.bench.ladder import generate
 
     tables, _ = generate(rung)
     start = time.perf_counter()
@@ -275,7 +275,7 @@ def run_numpy(rung: str) -> dict:
 # ---------------------------------------------------------------------------------------------
 def run_engine(rung: str) -> dict:
     import sourcing
-    from sourcing.ladder import ensure
+    from sourcing.bench.ladder import ensure
 
     folder = ensure(rung)
     start = time.perf_counter()
@@ -303,8 +303,8 @@ def run_pyomo(rung: str) -> dict:
     import gc
 
     import sourcing
-    from sourcing.ladder import ensure
-    from sourcing.pyomo_model import solve_pyomo
+    from sourcing.bench.ladder import ensure
+    from sourcing.model.pyomo_model import solve_pyomo
 
     folder = ensure(rung)
     start = time.perf_counter()
@@ -334,7 +334,7 @@ def run_linopy(rung: str) -> dict:
     import numpy as np
     import xarray as xr
 
-    from sourcing.ladder import generate
+    from sourcing.bench.ladder import generate
 
     tables, _ = generate(rung)
     start = time.perf_counter()
@@ -433,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(one(args.one, args.rung)))
         return 0
 
-    from sourcing.ladder import ensure
+    from sourcing.bench.ladder import ensure
 
     ensure(args.rung)  # written once, outside the timed runs
     write_matrix(args.rung)

@@ -179,8 +179,8 @@ def malformed_part(cases: int, cli: int, seed: int) -> int:
 
 def metamorphic_part(seed: int) -> int:
     from sourcing.api import solve
-    from sourcing.convert import document_of
-    from sourcing.io import load_instance
+    from sourcing.data.convert import document_of
+    from sourcing.data.io import load_instance
 
     rng = random.Random(seed)
     held, failures = 0, []

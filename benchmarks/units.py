@@ -6,7 +6,7 @@
     python benchmarks/units.py --checkout /tmp/old              # solved by another checkout
 
 Writes the instance with every quantity ×QUANTITY and every sum of money ×MONEY
-(:func:`sourcing.units.change_units`: prices per unit ×MONEY/QUANTITY) to a temporary folder,
+(:func:`sourcing.data.units.change_units`: prices per unit ×MONEY/QUANTITY) to a temporary folder,
 solves both the original and the rewritten one REPEAT times each, alternating, each solve in a
 fresh process (``sourcing solve -f json``), and prints the median seconds of each, their ratio,
 both objectives and their relative difference once the money factor is taken out. A MIP is
@@ -57,9 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkout", type=Path, help="solve with the sourcing of this checkout")
     args = parser.parse_args(argv)
 
-    from sourcing.convert import write_instance
-    from sourcing.io import load_instance
-    from sourcing.units import change_units
+    from sourcing.data.convert import write_instance
+    from sourcing.data.io import load_instance
+    from sourcing.data.units import change_units
 
     original = Path(args.instance).resolve()
     instance = load_instance(original)

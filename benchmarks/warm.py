@@ -37,11 +37,11 @@ def main(argv: list[str] | None = None) -> int:
 
     import sourcing
     from sourcing.api import load
-    from sourcing.build import build
-    from sourcing.index import index_instance
-    from sourcing.ladder import ensure
-    from sourcing.session import Session
-    from sourcing.solve import SolverOptions, solve_lp
+    from sourcing.bench.ladder import ensure
+    from sourcing.model.build import build
+    from sourcing.model.index import index_instance
+    from sourcing.solver import SolverOptions, solve_lp
+    from sourcing.solver.session import Session
 
     folder = ensure(args.rung)
     instance, model = load(folder, "eu-crma")

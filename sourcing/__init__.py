@@ -8,11 +8,11 @@ diversification rules of trade policy.
 """
 
 from sourcing.api import build_pyomo, load, solve, validate
+from sourcing.data.io import load_instance, load_model
+from sourcing.data.schema import Instance, ModelSpec
 from sourcing.errors import InputError, Problem, SourcingError
-from sourcing.io import load_instance, load_model
-from sourcing.plan import Plan
-from sourcing.schema import Instance, ModelSpec
-from sourcing.solve import SolutionStatus, TerminationCondition
+from sourcing.results.plan import Plan
+from sourcing.solver import Session, SolutionStatus, SolveOptions, TerminationCondition
 
 __all__ = [
     "build_pyomo",
@@ -22,7 +22,9 @@ __all__ = [
     "ModelSpec",
     "Plan",
     "Problem",
+    "Session",
     "SolutionStatus",
+    "SolveOptions",
     "SourcingError",
     "TerminationCondition",
     "load_instance",

@@ -12,19 +12,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from sourcing import consistency, explain
-from sourcing.build import applied_rules, build, rule_names
+from sourcing.data.io import load_instance, load_model
+from sourcing.data.references import check_rules
+from sourcing.data.schema import Instance, ModelSpec
 from sourcing.errors import InputError
-from sourcing.index import index_instance
-from sourcing.io import load_instance, load_model
-from sourcing.plan import Plan, extract
-from sourcing.references import check_rules
+from sourcing.model import consistency
+from sourcing.model.build import applied_rules, build, rule_names
+from sourcing.model.index import index_instance
+from sourcing.results import explain
+from sourcing.results.plan import Plan, extract
 from sourcing.scenarios import ScenariosLike, apply_scenarios
-from sourcing.schema import Instance, ModelSpec
-from sourcing.solve import SolutionStatus, SolverOptions, TerminationCondition, solve_lp
-from sourcing.start import solve_with_start
+from sourcing.solver import SolutionStatus, SolverOptions, TerminationCondition, price
+from sourcing.solver.start import solve_with_start
 
 InstanceLike = str | Path | dict[str, Any] | Instance
 ModelLike = str | Path | dict[str, Any] | ModelSpec | None
@@ -127,11 +126,7 @@ def solve(
         priced = raw
         if raw.is_mip:
             starting("duals")
-            integer = np.flatnonzero(lp.integrality())
-            assert raw.x is not None  # a plan is held (status above)
-            priced = solve_lp(
-                lp, options, relax_integrality=True, fix=(integer, np.round(raw.x[integer]))
-            )
+            priced = price(lp, raw, options)
             lap("duals")
         starting("extract")
         for key, value in extract(data, lp, network, raw, priced).items():
@@ -158,7 +153,7 @@ def solve(
 def build_pyomo(instance: InstanceLike, model: ModelLike = None) -> Any:
     """The Pyomo ``ConcreteModel`` of ``instance`` under ``model``: the same formulation as
     :func:`solve` hands to HiGHS, for extension, LP/MPS export or another solver."""
-    from sourcing.pyomo_model import to_pyomo
+    from sourcing.model.pyomo_model import to_pyomo
 
     loaded, spec = load(instance, model)
     lp, _ = build(index_instance(loaded), spec)

@@ -16,9 +16,10 @@ from ``plan.flows`` alone (plus the instance's data):
 * the total cost recomputed from prices, transport, tariffs, fixed costs and penalties equals
   ``plan.objective`` (and each component equals ``plan.costs``).
 
-It deliberately imports nothing of the model builder (``sourcing.network``, ``sourcing.contracts``,
-``sourcing.rules``, ``sourcing.build``, ``sourcing.lp``), so a mistake there cannot hide here.
-It reads the rule objects only through their documented fields.
+It deliberately imports nothing of the model builder (``sourcing.model.network``,
+``sourcing.model.contracts``, ``sourcing.model.rules``, ``sourcing.model.build``,
+``sourcing.model.lp``), so a mistake there cannot hide here. It reads the rule objects only through
+their documented fields.
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from sourcing.io import load_instance
-from sourcing.workbook import write_instance
+from sourcing.data.io import load_instance
+from sourcing.data.workbook import write_instance
 
 ROOT = Path(__file__).resolve().parent.parent
 TWO_STAGE = ROOT / "instances" / "examples" / "least-cost-two-stage"

@@ -156,7 +156,7 @@ def bad_header(rng: random.Random, base: Path = BASE) -> Case:
         write_table(target, table, table_rows)
         return target
 
-    from sourcing.schema import required_columns
+    from sourcing.data.schema import required_columns
 
     # dropping an optional column (capacity: all unlimited) is a different instance, not an error
     must_refuse = change != "drop" or rows[0][position] in required_columns(table)
@@ -245,8 +245,8 @@ def bad_json(rng: random.Random, base: Path = BASE) -> Case:
     what = f"JSON document: {change}"
 
     def write(folder: Path) -> Path:
-        from sourcing.convert import document_of
-        from sourcing.io import load_instance
+        from sourcing.data.convert import document_of
+        from sourcing.data.io import load_instance
 
         document = document_of(load_instance(base))
         if change == "price true":

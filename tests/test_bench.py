@@ -15,10 +15,11 @@ import sys
 import pytest
 
 import sourcing
-from sourcing import bench, ladder
+from sourcing import bench
+from sourcing.bench import ladder
+from sourcing.data.io import load_instance
 from sourcing.errors import InputError
-from sourcing.index import index_instance
-from sourcing.io import load_instance
+from sourcing.model.index import index_instance
 from tests.conftest import INSTANCES, ROOT
 
 SOURCING = [sys.executable, "-m", "sourcing.cli"]

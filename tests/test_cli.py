@@ -176,7 +176,7 @@ def test_progress_on_a_terminal_is_a_transient_line():
 
     from rich.console import Console
 
-    from sourcing.progress import Progress
+    from sourcing.cli.progress import Progress
 
     screen = io.StringIO()
     console = Console(file=screen, force_terminal=True, width=80)

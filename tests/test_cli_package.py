@@ -9,7 +9,7 @@ import pytest
 import sourcing
 from sourcing import cli
 from sourcing.analysis import compare, frontier, stress
-from sourcing.options import SolveOptions
+from sourcing.solver.options import SolveOptions
 
 
 def test_the_old_module_names_still_import():

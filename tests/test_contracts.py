@@ -13,8 +13,8 @@ import pytest
 
 import sourcing
 from sourcing.api import load
-from sourcing.build import build
-from sourcing.index import index_instance
+from sourcing.model.build import build
+from sourcing.model.index import index_instance
 
 
 def market(penalty: float | None = None, free_capacity: float | None = None) -> dict:

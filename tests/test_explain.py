@@ -1,4 +1,5 @@
-"""Infeasible problems are explained in a planner's words (elastic re-solve, sourcing/explain.py).
+"""Infeasible problems are explained in a planner's words (elastic re-solve,
+sourcing/results/explain.py).
 
 One mineral `ore`, one stage, buyer site in country C. Derivations:
 

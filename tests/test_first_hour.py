@@ -22,8 +22,8 @@ import pytest
 import yaml
 
 import sourcing
-from sourcing.consistency import LISTED
 from sourcing.errors import InputError
+from sourcing.model.consistency import LISTED
 from tests.conftest import INSTANCES
 
 TWO_STAGE = INSTANCES / "examples" / "least-cost-two-stage"
@@ -282,7 +282,7 @@ def switch_on(model_yaml: str, rule: str) -> str:
 @pytest.fixture
 def starter(tmp_path: Path) -> Path:
     """What ``sourcing init`` writes (written here without a process)."""
-    from sourcing.starter import write_starter
+    from sourcing.data.starter import write_starter
 
     folder = tmp_path / "my-instance"
     write_starter(folder)
@@ -294,7 +294,7 @@ def test_init_writes_every_table_and_solves_to_the_optimum_its_readme_derives(tm
     reads is there, the optional ones too, with the model and README; it validates under
     --strict and solves (exit 0) to 17,000 USD, component by component as derived: purchase
     6,500, processing 6,000, transport 1,000 + 2,000, tariffs 1,500."""
-    from sourcing.schema import TABLES
+    from sourcing.data.schema import TABLES
 
     starter = tmp_path / "my-instance"
     done = run("init", str(starter))
@@ -382,7 +382,7 @@ def test_init_refuses_a_folder_that_is_not_empty_unless_forced(tmp_path):
     assert (folder / "notes.txt").read_text(encoding="utf-8") == "mine"
     assert (folder / "supply.csv").exists()
 
-    from sourcing.starter import write_starter
+    from sourcing.data.starter import write_starter
 
     with pytest.raises(InputError, match="is a file: give a folder"):
         write_starter(folder / "notes.txt", force=True)
@@ -394,7 +394,7 @@ def test_the_starter_ships_in_a_non_editable_install():
     import fnmatch
     import tomllib
 
-    from sourcing.starter import starter_files
+    from sourcing.data.starter import starter_files
     from tests.conftest import ROOT
 
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))

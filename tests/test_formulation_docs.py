@@ -17,9 +17,9 @@ import pytest
 from tests.conftest import ROOT
 
 MODULES = [
-    "sourcing/network.py",
-    "sourcing/contracts.py",
-    *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "sourcing" / "rules").glob("*.py")),
+    "sourcing/model/network.py",
+    "sourcing/model/contracts.py",
+    *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "sourcing" / "model" / "rules").glob("*.py")),
 ]
 LINE = re.compile(r"^\s*([a-z_]+(?::[a-z]+)?)\[[^\]]*\]\s+(.*)$")
 RELATION = re.compile(r"[≤≥=]")

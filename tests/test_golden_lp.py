@@ -6,7 +6,7 @@ instances/examples/CASE/model.yaml --out model.lp``). The test exports again and
 the same text, so that any change to the formulation (a row, a coefficient, a bound, a name, the
 order) shows as a diff of the golden file in review, also where the optimum does not move.
 
-The text is deterministic (:func:`sourcing.pyomo_model.write_file`): symbolic names from the
+The text is deterministic (:func:`sourcing.model.pyomo_model.write_file`): symbolic names from the
 planner's labels, rows and columns in the build order, no date, path or hash order; the same
 under any ``PYTHONHASHSEED`` (the last test). Line endings are the only thing normalised: the
 files are read as text, so a checkout with CRLF compares equal.

@@ -2,8 +2,8 @@
 read without bound or crashed the loader is refused with a problem naming where, exit code 2.
 
 Each test builds the small valid instance of :mod:`tests.test_input_errors` with one defect. The
-decisions tested here are written in :mod:`sourcing.schema` (which number spellings a cell
-accepts) and :mod:`sourcing.files` (the limits, special files, how documents are parsed).
+decisions tested here are written in :mod:`sourcing.data.schema` (which number spellings a cell
+accepts) and :mod:`sourcing.data.files` (the limits, special files, how documents are parsed).
 Large inputs are made cheaply: a sparse file for the size limit, empty lines for the row limit,
 one row object repeated for a document's table.
 """
@@ -17,9 +17,15 @@ import pytest
 
 import sourcing
 from sourcing import InputError
-from sourcing.files import MAX_DEPTH, MAX_FILE_BYTES, MAX_TABLE_ROWS, MAX_YAML_BYTES, parse_yaml
-from sourcing.numeric import MAX_NUMBER_CHARS
-from sourcing.references import MAX_DUPLICATES_SHOWN
+from sourcing.data.files import (
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    MAX_TABLE_ROWS,
+    MAX_YAML_BYTES,
+    parse_yaml,
+)
+from sourcing.data.numeric import MAX_NUMBER_CHARS
+from sourcing.data.references import MAX_DUPLICATES_SHOWN
 from tests.test_input_errors import (
     CSV,
     INSTANCE_YAML,

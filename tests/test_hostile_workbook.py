@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sourcing import InputError, Instance, Problem
-from sourcing.io import load_instance
-from sourcing.workbook import read_instance
-from sourcing.workbook.reading import (
+from sourcing.data.io import load_instance
+from sourcing.data.workbook import read_instance
+from sourcing.data.workbook.reading import (
     MAX_DIRECTORY_BYTES,
     MAX_INFLATED_BYTES,
     MAX_SHEET_COLUMNS,

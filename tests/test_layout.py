@@ -1,4 +1,4 @@
-"""The package's shape: no import cycle inside ``sourcing``.
+"""The package's shape: the pipeline by stage, no import cycle, no module over 400 lines.
 
 Every import counts, at the top of a module or inside a function (a lazy import is still a
 dependency), except those under ``if TYPE_CHECKING:``, which never run, and those in a module's
@@ -98,3 +98,54 @@ def test_no_import_cycle_inside_the_package():
 
 def test_the_cycle_finder_finds_a_cycle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+#: The pipeline, in order (``ARCHITECTURE`` in the README): a module imports from its own stage
+#: and from earlier ones only. Adapters come last; the command line may start the service.
+STAGES = {
+    "errors": 0,  # the one error type every stage raises
+    "data": 1,  # load and validate: readers, the schema, the rule specs
+    "scenarios": 2,  # changes to validated data
+    "model": 3,  # index, then build the LP (network, contracts, rules)
+    "solver": 4,  # HiGHS, the status vocabulary, sessions, MIP starts, pricing
+    "results": 5,  # extract the plan, explain, render
+    "api": 6,  # the one call: load, index, check, build, solve, extract
+    "analysis": 7,  # compare, stress, frontier
+    "report": 8,
+    "bench": 8,
+    "service": 9,
+    "cli": 10,
+    "session": 10,  # the old path of sourcing.solver.Session, kept answering
+    "": 11,  # the package's own __init__: the public names
+}
+
+
+def stage(module: str) -> str:
+    return module.split(".")[1] if "." in module else ""
+
+
+def test_every_module_sits_in_a_stage_of_the_pipeline():
+    """A new top-level module or package must say where it sits: add it to STAGES."""
+    assert {stage(m) for m in import_graph()} <= set(STAGES)
+
+
+def test_each_stage_imports_only_from_itself_and_earlier_stages():
+    """Loading never needs the model, the model never needs the solver, the solver never needs
+    the plan: data flows one way, so each stage can be read (and tested) on its own."""
+    backwards = [
+        f"{module} -> {other}"
+        for module, others in sorted(import_graph().items())
+        for other in sorted(others)
+        if stage(module) != stage(other) and STAGES[stage(other)] >= STAGES[stage(module)]
+    ]
+    assert backwards == []
+
+
+def test_no_module_is_over_400_lines():
+    """A module over 400 lines holds more than one idea: split it by what each part does."""
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in sorted(PACKAGE.rglob("*.py"))
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400
+    }
+    assert long == {}

@@ -14,7 +14,7 @@ import pytest
 
 import sourcing
 from sourcing.errors import InputError
-from sourcing.solve import SolverOptions, option_problem
+from sourcing.solver import SolverOptions, option_problem
 from tests.conftest import INSTANCES
 from tests.test_cli import run
 

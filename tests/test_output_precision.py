@@ -3,7 +3,7 @@
 battery-demo under eu-crma is the README's worked example: its flows come out of HiGHS as
 ``62.99999999999999`` t and its transport cost as ``298500.00000000006`` USD. The plan's JSON,
 CSV and workbook carry 9 significant digits, money at least to the cent
-(:mod:`sourcing.rounding`); ``--full-precision`` keeps the numbers as computed.
+(:mod:`sourcing.results.rounding`); ``--full-precision`` keeps the numbers as computed.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import sourcing
-from sourcing.rounding import tidy
+from sourcing.results.rounding import tidy
 from tests.conftest import DEMO
 from tests.test_cli import run
 

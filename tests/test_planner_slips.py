@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from sourcing.workbook import read_instance
+from sourcing.data.workbook import read_instance
 from tests.test_input_errors import CSV, check, edit, only, problems_of, write_instance
 
 
@@ -41,8 +41,8 @@ def test_every_problem_in_one_run(tmp_path):
 def test_the_same_row_in_a_csv_file_and_in_a_workbook(tmp_path):
     """The same typo on line 5 of supply.csv (li,refining,CHN) is row 5 from the folder and
     row 5 from the workbook converted from it."""
-    from sourcing.convert import write_instance as convert
-    from sourcing.io import load_instance
+    from sourcing.data.convert import write_instance as convert
+    from sourcing.data.io import load_instance
 
     good = write_instance(tmp_path / "good")
     book = tmp_path / "t1.xlsx"
@@ -98,8 +98,8 @@ def test_a_warning_names_the_same_row_from_a_folder_and_a_workbook(tmp_path):
     """A site no supplier can reach is a consistency warning (an error under --strict) on
     demand's second record: line 3 of demand.csv, row 3 of the demand sheet."""
     from sourcing.api import validate
-    from sourcing.convert import write_instance as convert
-    from sourcing.io import load_instance
+    from sourcing.data.convert import write_instance as convert
+    from sourcing.data.io import load_instance
 
     folder = write_instance(
         tmp_path / "f",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 import sourcing
-from sourcing.pyomo_model import solve_pyomo
+from sourcing.model.pyomo_model import solve_pyomo
 from tests.conftest import DEMO, INSTANCES, MODELS
 
 CASES = [

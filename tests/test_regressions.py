@@ -2,12 +2,13 @@
 
 Both were pandas 3 behaviours the engine did not allow for (pandas 3.1 in the dev venv):
 
-1. ``exclude`` with a ``stages`` or ``minerals`` selector crashed: ``sourcing/rules/exclude.py``
+1. ``exclude`` with a ``stages`` or ``minerals`` selector crashed:
+``sourcing/model/rules/exclude.py``
    does ``mask = in_countries(data, rule)`` and then ``mask &= ...``; ``in_countries`` returns
    ``Series.isin(...).to_numpy()``, which under copy-on-write is a read-only view, so the in-place
    ``&=`` raises ``ValueError: output array is read-only``.
 2. A ``tariffs`` (or ``transport``) table without a ``mineral`` column crashes indexing when there
-   is no lane to price: ``sourcing/index.py`` (``_lane_tariff``, ``_lane_transport``) adds the
+   is no lane to price: ``sourcing/model/index.py`` (``_lane_tariff``, ``_lane_transport``) adds the
    column as float NaN and merges it with the lanes' text ``mineral`` key; on an empty lanes table
    pandas refuses (``ValueError: You are trying to merge on str and float64 columns``). Without the
    table the same instance is reported infeasible, as it should be.

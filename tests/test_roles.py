@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import sourcing
 from sourcing.api import load
-from sourcing.build import build
-from sourcing.index import index_instance
-from sourcing.lp import ROLES
+from sourcing.model.build import build
+from sourcing.model.index import index_instance
+from sourcing.model.lp import ROLES
 
 THREE_OFFERS = {
     "name": "three-contracts",

@@ -1,6 +1,6 @@
 """A rule is one object, registered by its spec class (issue 11, item 2): every spec of the
 ``Rule`` union has its rule, the old names (``RULES``, ``SWEEPABLE``, ``INTEGER_RULES``) still
-answer as before, and no module outside ``sourcing/rules/`` branches on a rule's type."""
+answer as before, and no module outside ``sourcing/model/rules/`` branches on a rule's type."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import get_args
 
 import pytest
 
-from sourcing.rules.kind import REGISTRY, RuleKind, kind_named, kind_of, kinds, register
-from sourcing.rules.spec import Exclude, MaxCountryShare, Rule, TopShare
+from sourcing.data.rule_specs import Exclude, MaxCountryShare, Rule, TopShare
+from sourcing.model.rules.kind import REGISTRY, RuleKind, kind_named, kind_of, kinds, register
 from tests.conftest import ROOT
 
 SPECS = get_args(get_args(Rule)[0])
@@ -38,7 +38,7 @@ def test_registering_a_spec_twice_is_refused():
 def test_the_names_of_before_still_answer():
     from sourcing.analysis.frontier import SWEEPABLE
     from sourcing.bench import INTEGER_RULES
-    from sourcing.rules.registry import RULES
+    from sourcing.model.rules.registry import RULES
 
     assert SWEEPABLE == {"max_country_share": "", "top_share": ":sum"}
     assert INTEGER_RULES == ("min_suppliers", "max_suppliers")
@@ -47,13 +47,13 @@ def test_the_names_of_before_still_answer():
 
 
 def test_no_module_outside_the_rules_branches_on_a_rule_type():
-    """``rule.rule == "..."`` or ``.rule in (...)`` outside sourcing/rules/ means a rule type is
-    known by name again: give the rule a hook instead (CONTRIBUTING.md)."""
+    """``rule.rule == "..."`` or ``.rule in (...)`` outside sourcing/model/rules/ means a rule type
+    is known by name again: give the rule a hook instead (CONTRIBUTING.md)."""
     branching = re.compile(r"\.rule\s*(==|!=)\s*[\"']|\.rule\s+(not\s+)?in\s+[(\[{A-Z]")
     found = [
         f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
         for path in sorted((ROOT / "sourcing").rglob("*.py"))
-        if "rules" not in path.relative_to(ROOT / "sourcing").parts[:1]
+        if path.relative_to(ROOT / "sourcing").parts[:2] != ("model", "rules")
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if branching.search(line)
     ]

@@ -17,8 +17,8 @@ refinery in CHN); the period is left out, as the market declares none. A row is 
 ``lower, {variable: coefficient}, upper``. Each test derives in its docstring exactly the rows its
 rule adds to the network's own (``offer_output``, ``offer_input``, ``stage_volume_sum``,
 ``demand``) and compares them, with every coefficient and bound, to the rows the engine builds
-(:class:`sourcing.lp.LinearProgram`). Shares are multiples of 1/4, so every coefficient is exact
-in binary and the comparison is ``==``.
+(:class:`sourcing.model.lp.LinearProgram`). Shares are multiples of 1/4, so every coefficient is
+exact in binary and the comparison is ``==``.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ import numpy as np
 import pandas as pd
 
 from sourcing.api import load
-from sourcing.build import build
-from sourcing.index import index_instance
-from sourcing.lp import LinearProgram
+from sourcing.model.build import build
+from sourcing.model.index import index_instance
+from sourcing.model.lp import LinearProgram
 
 NETWORK_ROWS = ("offer_output", "offer_input", "stage_volume_sum", "demand")
 NETWORK_VARIABLES = ("supply", "flow", "stage_volume", "shortfall")

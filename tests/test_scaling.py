@@ -1,7 +1,7 @@
 """Numbers within the documented limits solve, in any unit, to the same plan (issue 16, items 6,
 13 and 18).
 
-The engine hands HiGHS the model in units it chooses (:mod:`sourcing.scaling`) and reads the
+The engine hands HiGHS the model in units it chooses (:mod:`sourcing.solver.scaling`) and reads the
 answer back in the planner's. These tests are metamorphic: the same instance with every price
 ×1e6, or in kilograms instead of tonnes, or at the price limit of 1e12, must give the same plan
 at the cost the unit change predicts; and the index of expected optima must check every MIP
@@ -21,14 +21,14 @@ import pytest
 
 import sourcing
 from sourcing import bench
-from sourcing.build import build
-from sourcing.convert import write_instance
+from sourcing.data.convert import write_instance
+from sourcing.data.io import load_instance, load_model
+from sourcing.data.schema import LARGEST, ModelSpec
+from sourcing.data.units import change_model_units, change_units
 from sourcing.errors import InputError
-from sourcing.index import index_instance
-from sourcing.io import load_instance, load_model
-from sourcing.scaling import scaled_model
-from sourcing.schema import LARGEST, ModelSpec
-from sourcing.units import change_model_units, change_units
+from sourcing.model.build import build
+from sourcing.model.index import index_instance
+from sourcing.solver.scaling import scaled_model
 from tests.checker import check_plan
 from tests.conftest import DEMO, INSTANCES
 
@@ -228,7 +228,7 @@ def test_a_solver_error_is_reported_on_stderr_never_a_silent_exit_1(monkeypatch,
     """Whatever HiGHS answers, the command says it: a solver error exits 1 (a bug to report)
     with HiGHS's own status on stderr, not with an empty stderr."""
     from sourcing import api, cli
-    from sourcing.solve import RawSolution, SolutionStatus, TerminationCondition
+    from sourcing.solver import RawSolution, SolutionStatus, TerminationCondition
 
     def failing(lp, options=None, **_):
         return RawSolution(

@@ -1,4 +1,4 @@
-"""The starting plan handed to HiGHS for a MIP (sourcing.start), worked on small cases.
+"""The starting plan handed to HiGHS for a MIP (sourcing.solver.start), worked on small cases.
 
 A start may only speed the proof up: it must be a real plan (its cost at least the optimum,
 binaries exactly 0 or 1) and the optimum found with it must equal the optimum without it.
@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from sourcing.api import load
-from sourcing.build import build
-from sourcing.index import index_instance
-from sourcing.solve import SolutionStatus, SolverOptions, solve_lp
-from sourcing.start import solve_with_start, starting_plan
+from sourcing.model.build import build
+from sourcing.model.index import index_instance
+from sourcing.solver import SolutionStatus, SolverOptions, solve_lp
+from sourcing.solver.start import solve_with_start, starting_plan
 from tests.conftest import INSTANCES
 from tests.test_contracts import market
 
@@ -53,7 +53,7 @@ def test_a_contract_start_on_the_ladder_is_a_plan_at_or_above_the_optimum():
     """mip-10k under least-cost: one binary per mine contract. The rounded relaxation signs
     every contract the LP touches: a real plan, at or above the proven optimum (within the 1e-4
     gap at which HiGHS calls a plan optimal)."""
-    from sourcing import ladder
+    from sourcing.bench import ladder
 
     lp = built(ladder.ensure("mip-10k"), "least-cost")
     start = starting_plan(lp, SolverOptions())
@@ -67,7 +67,7 @@ def test_a_contract_start_on_the_ladder_is_a_plan_at_or_above_the_optimum():
 def test_repair_switches_on_the_most_promising_binaries_of_a_broken_count():
     """A count row w1 + w2 + w3 ≥ 2 after a rounding that kept only w3: the repair switches on
     w2 (w̄ = 0.7) before w1 (w̄ = 0.2), and stops once the row holds."""
-    from sourcing.start import _repair
+    from sourcing.solver.start import _repair
 
     fractional = np.array([0.2, 0.7, 1.0])
     integer = np.array([10, 11, 12])

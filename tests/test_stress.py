@@ -26,8 +26,8 @@ from hypothesis import given, settings
 import sourcing
 from sourcing.analysis import NoBasePlan, stress
 from sourcing.errors import InputError
-from sourcing.session import Session
-from sourcing.solve import solve_lp
+from sourcing.solver import solve_lp
+from sourcing.solver.session import Session
 from tests.conftest import DEMO, INSTANCES
 from tests.test_properties import instances
 
@@ -148,8 +148,8 @@ def test_session_changes_bounds_coefficients_and_row_bounds_like_a_fresh_build()
     """The same changes made in a session and in a freshly built model give the same optimum
     (battery-demo under eu-crma: lose China's refining; cap at 50%; 20% more cobalt demand)."""
     from sourcing.api import load
-    from sourcing.build import build
-    from sourcing.index import index_instance
+    from sourcing.model.build import build
+    from sourcing.model.index import index_instance
 
     instance, model = load(DEMO, "eu-crma")
     data = index_instance(instance)

@@ -22,12 +22,12 @@ import pytest
 import sourcing
 from sourcing import InputError, Problem
 from sourcing.bench import ORLIB_ON_DEMAND
-from sourcing.columns import header_of
-from sourcing.convert import document_of
-from sourcing.convert import write_instance as convert_to
-from sourcing.io import load_instance
-from sourcing.workbook import PLAN_SHEETS, SHEETS, read_instance, write_instance, write_plan
-from sourcing.workbook.plan import plan_tables
+from sourcing.data.convert import document_of
+from sourcing.data.convert import write_instance as convert_to
+from sourcing.data.io import load_instance
+from sourcing.data.workbook import SHEETS, read_instance, write_instance
+from sourcing.results.columns import header_of
+from sourcing.results.workbook import PLAN_SHEETS, plan_tables, write_plan
 from tests.conftest import DEMO, INSTANCES
 from tests.test_cli import run
 

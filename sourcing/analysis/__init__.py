@@ -8,8 +8,8 @@
                shadow price
 
 ``stress`` and ``frontier`` build the model once and re-solve it in a
-:class:`~sourcing.session.Session` (changed bounds or coefficients, warm-started from the last
-basis) instead of rebuilding it for every point.
+:class:`~sourcing.solver.session.Session` (changed bounds or coefficients, warm-started from the
+last basis) instead of rebuilding it for every point.
 """
 
 from sourcing.analysis.compare import compare

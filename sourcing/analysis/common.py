@@ -8,17 +8,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sourcing import consistency
 from sourcing.api import InstanceLike, ModelLike, load
-from sourcing.build import build
+from sourcing.data.rows import frame_rows
+from sourcing.data.schema import Instance, ModelSpec
 from sourcing.errors import InputError
-from sourcing.index import NO_PERIOD, ModelData, index_instance
-from sourcing.lp import LinearProgram
-from sourcing.network import Network
-from sourcing.rows import frame_rows
+from sourcing.model import consistency
+from sourcing.model.build import build
+from sourcing.model.index import NO_PERIOD, ModelData, index_instance
+from sourcing.model.lp import LinearProgram
+from sourcing.model.network import Network
 from sourcing.scenarios import ScenariosLike, apply_scenarios
-from sourcing.schema import Instance, ModelSpec
-from sourcing.solve import RawSolution, SolverOptions, TerminationCondition, outcome
+from sourcing.solver import RawSolution, SolverOptions, TerminationCondition, outcome
 
 
 @dataclass
@@ -54,7 +54,7 @@ def build_model(
 
 
 def status_of(raw: RawSolution) -> str:
-    """The row's status, in the words of :func:`sourcing.solve.outcome`."""
+    """The row's status, in the words of :func:`sourcing.solver.outcome`."""
     return outcome(raw.termination, raw.status)
 
 

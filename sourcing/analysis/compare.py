@@ -24,10 +24,10 @@ import pandas as pd
 
 from sourcing.analysis.common import concentration, total_unmet
 from sourcing.api import InstanceLike, load, solve
-from sourcing.lp import COST_COMPONENTS
-from sourcing.plan import Plan
+from sourcing.model.lp import COST_COMPONENTS
+from sourcing.results.plan import Plan
 from sourcing.scenarios import ScenarioLike
-from sourcing.solve import outcome
+from sourcing.solver import outcome
 
 BASELINE = "baseline"
 

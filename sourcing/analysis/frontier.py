@@ -1,16 +1,16 @@
 """frontier: the cost of tightening a share rule, point by point.
 
 The rule's share σ goes from ``start`` to ``stop`` in ``points`` equal steps. A sweepable rule
-(one whose :class:`~sourcing.rules.kind.RuleKind` has a ``sweep``) bounds a quantity by σ times
-the stage volume V, so σ is the coefficient of V in the rows of one of its families; today
-(``sourcing/rules/max_country_share.py``, ``sourcing/rules/top_share.py``):
+(one whose :class:`~sourcing.model.rules.kind.RuleKind` has a ``sweep``) bounds a quantity by σ
+times the stage volume V, so σ is the coefficient of V in the rows of one of its families; today
+(``sourcing/model/rules/max_country_share.py``, ``sourcing/model/rules/top_share.py``):
 
     max_country_share[m,t,s,c]   q_mtsc − σ V_mts ≤ 0
     top_share:sum[m,t,s]         k λ_mts + Σ_o μ_o − σ V_mts ≤ 0
 
 The model is built once (with σ = ``start``) and each point changes those coefficients in a
-:class:`~sourcing.session.Session` and re-solves from the previous basis. The rule's shadow price
-comes from the row duals y_r = ∂cost/∂rhs_r: raising σ by dσ loosens row r by V_r dσ, so
+:class:`~sourcing.solver.session.Session` and re-solves from the previous basis. The rule's shadow
+price comes from the row duals y_r = ∂cost/∂rhs_r: raising σ by dσ loosens row r by V_r dσ, so
 
     ∂cost/∂σ = Σ_r y_r V_r,      shadow_price = −Σ_r y_r V_r / 100
 
@@ -37,13 +37,13 @@ from sourcing.analysis.common import (
     status_of,
 )
 from sourcing.api import InstanceLike, ModelLike
-from sourcing.build import rule_names
+from sourcing.data.schema import ModelSpec
 from sourcing.errors import InputError, Problem
-from sourcing.plan import shares_of
-from sourcing.rules.kind import RuleKind, Sweep, kind_named, kind_of, kinds
+from sourcing.model.build import rule_names
+from sourcing.model.rules.kind import RuleKind, Sweep, kind_named, kind_of, kinds
+from sourcing.results.plan import shares_of
 from sourcing.scenarios import ScenariosLike
-from sourcing.schema import ModelSpec
-from sourcing.session import Session
+from sourcing.solver.session import Session
 
 
 def sweepable() -> dict[str, Sweep]:

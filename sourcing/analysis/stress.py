@@ -6,8 +6,8 @@ over their offers at every stage: quantities of different minerals do not add up
 ``by="mineral"`` takes the top N of each mineral and removes the country for that mineral only.
 
 Removing a country sets the upper bound of its offers' supply to 0 in a
-:class:`~sourcing.session.Session`: the model is built once and every re-solve starts from the base
-plan's basis. Each row reports
+:class:`~sourcing.solver.session.Session`: the model is built once and every re-solve starts from
+the base plan's basis. Each row reports
 
     extra_cost = cost without the country − base cost          (≥ 0: losing options never helps)
     unmet_demand = demand left unmet: the plan's shortfall (soft demand), or, when no plan
@@ -26,7 +26,6 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from sourcing import explain
 from sourcing.analysis.common import (
     Built,
     build_model,
@@ -39,10 +38,11 @@ from sourcing.analysis.common import (
 )
 from sourcing.api import InstanceLike, ModelLike
 from sourcing.errors import InputError, Problem, SourcingError
-from sourcing.plan import TOLERANCE, shortfall_of
+from sourcing.results import explain
+from sourcing.results.plan import TOLERANCE, shortfall_of
 from sourcing.scenarios import ScenariosLike
-from sourcing.session import Session
-from sourcing.solve import SolverOptions
+from sourcing.solver import SolverOptions
+from sourcing.solver.session import Session
 
 
 class NoBasePlan(SourcingError):

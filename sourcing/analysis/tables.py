@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from sourcing.text import print_whole, text_console
+from sourcing.results.text import print_whole, text_console
 
 
 def to_json(frame: pd.DataFrame) -> str:

@@ -11,7 +11,7 @@ Exit codes (also in ``sourcing --help``):
 The commands live by group: :mod:`~sourcing.cli.instance` (solve, validate, schema, export,
 models, convert, init), :mod:`~sourcing.cli.ops` (bench, serve, scenarios) and
 :mod:`~sourcing.cli.analysis` (compare, stress, frontier, report); what they share (exit codes,
-stderr, option types, the :class:`~sourcing.options.SolveOptions` they build from
+stderr, option types, the :class:`~sourcing.solver.options.SolveOptions` they build from
 ``--time-limit``, ``--rel-gap``, ``--threads`` and ``--strict``) in :mod:`~sourcing.cli.options`,
 and where their results go in :mod:`~sourcing.cli.output`. They are registered below in the
 order ``sourcing --help`` lists them.
@@ -65,7 +65,7 @@ from sourcing.cli.output import (
     _wrote,
 )
 from sourcing.errors import InputError, SourcingError
-from sourcing.options import SolveOptions
+from sourcing.solver.options import SolveOptions
 
 __all__ = [
     "EXIT_BUG",

@@ -27,7 +27,7 @@ from sourcing.cli.options import (
     solve_options,
 )
 from sourcing.cli.output import _exit_code, _write_analysis, _write_report
-from sourcing.progress import Progress
+from sourcing.cli.progress import Progress
 
 
 def compare(

@@ -11,7 +11,6 @@ from typing import Annotated
 
 import typer
 
-from sourcing import render
 from sourcing.cli.options import (
     Format,
     InstanceArg,
@@ -37,8 +36,9 @@ from sourcing.cli.output import (
     _write_workbook,
     _wrote,
 )
+from sourcing.cli.progress import Progress
 from sourcing.errors import InputError
-from sourcing.progress import Progress
+from sourcing.results import render
 
 
 def solve(
@@ -147,8 +147,8 @@ def schema(
     """Print the JSON Schema of an instance document (or of a model or scenario file)."""
     from pydantic import BaseModel
 
+    from sourcing.data.schema import Instance, ModelSpec
     from sourcing.scenarios import Scenario
-    from sourcing.schema import Instance, ModelSpec
 
     schemas: dict[str, type[BaseModel]] = {
         "instance": Instance,
@@ -168,7 +168,7 @@ def export(
 ) -> None:
     """Write the model's LP/MIP as an LP or MPS file, through its Pyomo model."""
     from sourcing.api import build_pyomo
-    from sourcing.pyomo_model import write_file
+    from sourcing.model.pyomo_model import write_file
 
     if out.suffix.lower() not in (".lp", ".mps"):
         raise InputError([_problem("out", f"write .lp or .mps, not '{out.suffix}'")])
@@ -180,7 +180,7 @@ def export(
 
 def models() -> None:
     """List the bundled models."""
-    from sourcing.io import MODELS_DIR, available_models, load_model
+    from sourcing.data.io import MODELS_DIR, available_models, load_model
 
     for name in available_models():
         print(f"{name:16} {load_model(MODELS_DIR / f'{name}.yaml').description}")
@@ -199,8 +199,8 @@ def convert(
 ) -> None:
     """Convert INSTANCE between a folder of CSVs, a JSON or YAML document and an Excel workbook
     (one sheet per table). Nothing is lost: loading OUT gives the same instance."""
-    from sourcing.convert import write_instance
-    from sourcing.io import load_instance
+    from sourcing.data.convert import write_instance
+    from sourcing.data.io import load_instance
 
     form = write_instance(load_instance(instance), out, force=force)
     print(f"wrote {out} ({form})")
@@ -221,7 +221,7 @@ def init(
     """Write a starter instance to DIR to edit into your own: every table (the optional ones
     too), a model.yaml with the rules commented out, and a README.md deriving its optimum
     (17,000 USD)."""
-    from sourcing.starter import write_starter
+    from sourcing.data.starter import write_starter
 
     written = write_starter(folder, force=force)
     print(f"wrote {folder} ({len(written)} files); solve it with:")

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from sourcing import render
 from sourcing.cli.options import EXIT_MISMATCH, EXIT_OK, QuietOpt, _problem, err
 from sourcing.errors import InputError
 
@@ -42,6 +41,7 @@ def bench(
     from rich.progress import Progress as Bar
 
     from sourcing import bench as benchmark
+    from sourcing.bench.table import bench_table
 
     if tier not in (*benchmark.TIERS, "all"):
         raise InputError([_problem("tier", f"'{tier}' is not small, medium, large or all")])
@@ -87,7 +87,7 @@ def bench(
             )
 
         runs = benchmark.run_all(entries, repeat, on_done=report)
-    print(render.bench_table(runs, color=sys.stdout.isatty()))
+    print(bench_table(runs, color=sys.stdout.isatty()))
     if json_path is not None:
         benchmark.write_json(json_path, runs, env)
     failed = sum(not run.ok for run in runs)

@@ -10,9 +10,9 @@ import typer
 from rich.console import Console
 
 from sourcing.errors import Problem
-from sourcing.options import SolveOptions
+from sourcing.solver.options import SolveOptions
 
-# the solve exit codes are sourcing.solve.exit_code's; 2 and 5 belong to the command line
+# the solve exit codes are sourcing.solver.exit_code's; 2 and 5 belong to the command line
 EXIT_OK, EXIT_BUG, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 3, 4
 EXIT_MISMATCH = 5  # sourcing bench: a result differs from its record
 
@@ -30,7 +30,7 @@ class Format(StrEnum):
 
 def _solver_option(name: str):
     """A typer callback refusing a solver option HiGHS must not get (a usage error, exit 2)."""
-    from sourcing.solve import option_problem
+    from sourcing.solver import option_problem
 
     def check(value: float | int | None) -> float | int | None:
         message = option_problem(name, value)

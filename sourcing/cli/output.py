@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from sourcing import render
 from sourcing.cli.options import EXIT_BUG, Format, _format_from, _problem, err
 from sourcing.errors import InputError
+from sourcing.results import render
 
 
 def _warn(warnings: list[str], quiet: bool) -> None:
@@ -48,8 +48,8 @@ def _load_for_output(instance, model, chosen: Format, out: Path | None):
 
 
 def _write_workbook(out: Path, plan, loaded, scenario) -> None:
+    from sourcing.results.workbook import write_plan
     from sourcing.scenarios import apply_scenarios
-    from sourcing.workbook import write_plan
 
     instance, model = loaded
     write_plan(plan, out, apply_scenarios(instance, scenario)[0], model)
@@ -78,7 +78,7 @@ def _write_analysis(
     if format is Format.xlsx:
         if out is None:
             raise InputError([_problem("out", "a workbook needs a file: add --out FILE.xlsx")])
-        from sourcing.workbook import write_table
+        from sourcing.results.workbook import write_table
 
         write_table(frame, out, sheet)
     elif format is Format.json:
@@ -95,7 +95,7 @@ def _write_analysis(
 
 
 def _exit_code(plan) -> int:
-    from sourcing.solve import exit_code
+    from sourcing.solver import exit_code
 
     code = exit_code(plan.termination_condition, plan.solution_status)
     if code != EXIT_BUG:

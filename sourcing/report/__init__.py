@@ -21,10 +21,10 @@ from typing import Any, cast
 
 import pandas as pd
 
-from sourcing.plan import Plan
+from sourcing.data.schema import Instance, ModelSpec
 from sourcing.report import charts
 from sourcing.report.page import Page, cards, table
-from sourcing.schema import Instance, ModelSpec
+from sourcing.results.plan import Plan
 
 __all__ = ["render_report", "write_report"]
 

@@ -16,10 +16,10 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-from sourcing.build import rule_names
-from sourcing.references import groups_of
-from sourcing.rules.kind import kind_of
-from sourcing.schema import Instance, ModelSpec
+from sourcing.data.references import groups_of
+from sourcing.data.schema import Instance, ModelSpec
+from sourcing.model.build import rule_names
+from sourcing.model.rules.kind import kind_of
 
 PALETTE = qualitative.Plotly + qualitative.D3 + qualitative.G10  # hex colours, none pale
 TEMPLATE = "plotly_white"
@@ -45,8 +45,8 @@ def colours(countries: list[str]) -> dict[str, str]:
 
 def caps(instance: Instance, model: ModelSpec | None) -> dict[tuple[str, str], Cap]:
     """(mineral, stage) -> the tightest country-share cap the model's and the instance's rules
-    put on it (each rule's ``cap`` hook, :class:`sourcing.rules.kind.RuleKind`; named as in the
-    plan's ``rules``)."""
+    put on it (each rule's ``cap`` hook, :class:`sourcing.model.rules.kind.RuleKind`; named as in
+    the plan's ``rules``)."""
     rules = list(model.rules if model else []) + list(instance.rules)
     groups = {r["country"]: set(groups_of(r)) for r in instance.countries}
 

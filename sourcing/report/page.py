@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import plotly
 
-from sourcing.columns import header_of, kind_of
+from sourcing.results.columns import header_of, kind_of
 
 STYLE = """
 :root { --ink: #1d2733; --muted: #5b6773; --line: #dde3ea; --accent: #1f5f99; }

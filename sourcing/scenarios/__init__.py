@@ -58,10 +58,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sourcing.data.io import find_named, names_in, read_document
+from sourcing.data.messages import huge_integer, problem_from
+from sourcing.data.references import check_instance
+from sourcing.data.schema import Instance
 from sourcing.errors import InputError, Problem
-from sourcing.io import find_named, names_in, read_document
-from sourcing.messages import huge_integer, problem_from
-from sourcing.references import check_instance
 from sourcing.scenarios.calendar import periods_in_force
 from sourcing.scenarios.changes import APPLY, ChangeContext
 from sourcing.scenarios.selection import InstanceNames, select
@@ -85,7 +86,6 @@ from sourcing.scenarios.spec import (
     When,
     Window,
 )
-from sourcing.schema import Instance
 
 __all__ = [
     "CHANGE_TYPES",

@@ -11,9 +11,9 @@ import datetime as dt
 import re
 from typing import Any
 
+from sourcing.data.schema import Instance
 from sourcing.errors import InputError, Problem
 from sourcing.scenarios.spec import When
-from sourcing.schema import Instance
 
 _YEAR = re.compile(r"^(\d{4})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from sourcing.data.schema import DEFAULT_SITE, LARGEST, Instance
 from sourcing.errors import InputError, Problem
 from sourcing.scenarios.selection import InstanceNames, Selection
 from sourcing.scenarios.spec import Ban, CapacityCut, DemandChange, PriceChange, TariffChange
-from sourcing.schema import DEFAULT_SITE, LARGEST, Instance
 
 C = TypeVar("C", CapacityCut, Ban, PriceChange, TariffChange, DemandChange)
 

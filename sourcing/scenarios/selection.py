@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from sourcing.data.references import groups_of
+from sourcing.data.schema import DEFAULT_SITE, Instance
 from sourcing.errors import Problem
-from sourcing.references import groups_of
 from sourcing.scenarios.spec import Names
-from sourcing.schema import DEFAULT_SITE, Instance
 
 
 @dataclass

@@ -12,9 +12,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sourcing.numeric import PlainNumber
-from sourcing.rules.spec import selects_something
-from sourcing.schema import LARGEST, Rate
+from sourcing.data.numeric import PlainNumber
+from sourcing.data.rule_specs import selects_something
+from sourcing.data.schema import LARGEST, Rate
 
 Fraction = Annotated[float, PlainNumber, Field(ge=0, le=1, allow_inf_nan=False)]
 Factor = Annotated[float, PlainNumber, Field(ge=0, le=1e6, allow_inf_nan=False)]

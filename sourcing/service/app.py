@@ -36,10 +36,10 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy.engine import make_url
 
 from sourcing.api import load, validate
+from sourcing.data.io import MODELS_DIR, available_models, load_model
+from sourcing.data.schema import ModelSpec
 from sourcing.errors import InputError, Problem, SourcingError
-from sourcing.io import MODELS_DIR, available_models, load_model
 from sourcing.scenarios import apply_scenarios, available_scenarios
-from sourcing.schema import ModelSpec
 from sourcing.service.auth import Caller
 from sourcing.service.db import (
     CANCELLED,

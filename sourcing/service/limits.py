@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
-from sourcing.schema import Instance
+from sourcing.data.schema import Instance
 from sourcing.service.settings import ENV_PREFIX
 
 
@@ -46,7 +46,7 @@ class LimitExceeded(Exception):
 
 
 def instance_size(instance: Instance) -> tuple[int, int]:
-    """(offers, candidate lanes) of a loaded instance, as :mod:`sourcing.index` would build,
+    """(offers, candidate lanes) of a loaded instance, as :mod:`sourcing.model.index` would build,
     counted arithmetically, in time linear in the rows whatever the number of periods.
 
     A row without a period stands for one offer (or demand) in every listed period, so it counts

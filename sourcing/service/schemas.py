@@ -25,8 +25,8 @@ from pydantic import (
     create_model,
 )
 
-from sourcing.plan import Plan
-from sourcing.schema import Instance, ModelSpec
+from sourcing.data.schema import Instance, ModelSpec
+from sourcing.results.plan import Plan
 from sourcing.service.db import STATUSES, JobRecord, as_utc, now
 
 Status = Literal[STATUSES]  # type: ignore[valid-type]

@@ -28,8 +28,8 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from sourcing.api import solve
+from sourcing.data.io import MODELS_DIR
 from sourcing.errors import InputError
-from sourcing.io import MODELS_DIR
 from sourcing.scenarios import SCENARIOS_DIR
 
 #: exit status of a solver process whose server went away

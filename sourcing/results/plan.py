@@ -1,0 +1,282 @@
+"""Extract the plan a planner reads from a raw solution: flows, shares, costs, shortfall, duals.
+
+Everything is in the planner's words: minerals, stages, countries, sites, currency and units.
+The plan's JSON (``Plan.to_dict``) is a public interface: its top-level keys are stable.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from sourcing.model.index import NO_PERIOD, ModelData
+from sourcing.model.lp import COST_COMPONENTS, LinearProgram
+from sourcing.model.network import Network
+from sourcing.results.rounding import tidy, tidy_frame
+from sourcing.solver import RawSolution, SolutionStatus, TerminationCondition
+from sourcing.solver.scaling import Scaling, identity
+
+#: Below this a quantity (or a dual) is the solver's noise, in the units HiGHS solved in: times the
+#: scale of each column or row (sourcing.solver.scaling), 1 for an ordinary instance.
+TOLERANCE = 1e-7
+
+
+class Plan(BaseModel):
+    """The least-cost plan, or why there is none."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    instance: str
+    model: str
+    rules: list[str] = Field(default_factory=list)
+    currency: str = ""
+    unit: str = ""
+    termination_condition: TerminationCondition
+    solution_status: SolutionStatus
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    costs: dict[str, float] = Field(default_factory=dict)
+    flows: pd.DataFrame = Field(default_factory=pd.DataFrame)
+    shares: pd.DataFrame = Field(default_factory=pd.DataFrame)
+    concentration: pd.DataFrame = Field(default_factory=pd.DataFrame)
+    shortfall: pd.DataFrame = Field(default_factory=pd.DataFrame)
+    duals: dict[str, Any] = Field(default_factory=dict)
+    infeasibility: dict[str, Any] | None = None
+    warnings: list[str] = Field(default_factory=list)
+    stats: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def has_solution(self) -> bool:
+        return self.solution_status is not SolutionStatus.no_solution
+
+    def to_dict(self, full: bool = False) -> dict[str, Any]:
+        """The plan as plain data. Numbers are rounded as :mod:`sourcing.results.rounding` says
+        (9 significant digits, money at least to the cent) unless ``full``."""
+        out: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            out[name] = _jsonable(value if full else _tidy(name, value))
+        return out
+
+    def to_json(self, indent: int | None = 2, full: bool = False) -> str:
+        return json.dumps(self.to_dict(full), indent=indent, allow_nan=False)
+
+
+#: the plan's fields that are money (rounded never coarser than cents)
+_MONEY_FIELDS = {"objective", "bound", "costs"}
+
+
+def _tidy(name: str, value: Any) -> Any:
+    """One field of the plan rounded for output."""
+    if isinstance(value, pd.DataFrame):
+        return tidy_frame(value, name)
+    if isinstance(value, dict):
+        return {k: _tidy(f"{name}_{k}" if name == "duals" else name, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_tidy(name, v) for v in value]
+    if isinstance(value, (float, np.floating)) and not isinstance(value, bool):
+        return tidy(float(value), money=name in _MONEY_FIELDS)
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, pd.DataFrame):
+        return [{k: _jsonable(v) for k, v in row.items()} for row in value.to_dict("records")]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (TerminationCondition, SolutionStatus)):
+        return value.value
+    if isinstance(value, (np.floating, float)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def extract(
+    data: ModelData,
+    lp: LinearProgram,
+    network: Network,
+    raw: RawSolution,
+    duals: RawSolution | None,
+) -> dict[str, Any]:
+    """The solution part of a plan (fields of :class:`Plan`)."""
+    x = raw.x
+    assert x is not None
+    costs = {c: lp.component_cost(c, x) for c in COST_COMPONENTS}
+    costs["total"] = float(sum(costs.values()))
+    out: dict[str, Any] = {
+        "costs": costs,
+        "flows": _flows(data, network, x, raw.scaling),
+        "shortfall": shortfall_of(data, lp, x, raw.scaling),
+    }
+    out["shares"], out["concentration"] = shares_of(data, network, x, raw.scaling)
+    out["duals"] = _duals(data, lp, network, duals) if duals is not None else {}
+    if raw.is_mip and duals is not None:
+        out["duals"]["basis"] = "LP with the MIP's binary choices fixed at the optimum"
+    elif not raw.is_mip and duals is not None:
+        out["duals"]["basis"] = "LP"
+    return _drop_period(data, out)
+
+
+def _drop_period(data: ModelData, out: dict[str, Any]) -> dict[str, Any]:
+    """Without declared periods, the period column says nothing: leave it out."""
+    if data.periods != [NO_PERIOD]:
+        return out
+    for key, value in list(out.items()):
+        if isinstance(value, pd.DataFrame) and "period" in value:
+            out[key] = value.drop(columns="period")
+        elif isinstance(value, dict):
+            out[key] = {
+                k: v.drop(columns="period") if isinstance(v, pd.DataFrame) and "period" in v else v
+                for k, v in value.items()
+            }
+    return out
+
+
+def noise(scaling: Scaling | None, cols: np.ndarray) -> np.ndarray | float:
+    """The largest value of variables ``cols`` that is the solver's noise, not a quantity."""
+    return TOLERANCE if scaling is None else TOLERANCE * scaling.column[cols]
+
+
+def _flows(
+    data: ModelData, network: Network, x: np.ndarray, scaling: Scaling | None
+) -> pd.DataFrame:
+    lanes = data.lanes
+    quantity = x[network.flow]
+    used = quantity > noise(scaling, network.flow)
+    flows = lanes.loc[
+        used,
+        [
+            "mineral",
+            "period",
+            "stage",
+            "stage_pos",
+            "from_country",
+            "to_country",
+            "site",
+            "price",
+            "transport",
+            "tariff",
+        ],
+    ].copy()
+    flows = flows.sort_values(["mineral", "period", "stage_pos"], kind="stable").drop(
+        columns="stage_pos"
+    )
+    quantity = x[network.flow[flows.index.to_numpy()]]
+    flows.insert(6, "quantity", quantity)
+    flows["unit_cost"] = flows["price"] + flows["transport"] + flows["tariff"]
+    flows["site"] = flows["site"].where(flows["site"].notna(), None)
+    return flows.reset_index(drop=True)
+
+
+def shares_of(
+    data: ModelData, network: Network, x: np.ndarray, scaling: Scaling | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Supply by country and stage (share, value, HHI) and one concentration row per stage
+    (``scaling``: the units the solver worked in, :attr:`RawSolution.scaling`)."""
+    offers = data.offers
+    quantity = x[network.supply]
+    frame = offers[["mineral", "period", "stage", "stage_pos", "country", "price"]].copy()
+    frame["quantity"] = np.where(quantity > noise(scaling, network.supply), quantity, 0.0)
+    key = ["mineral", "period", "stage"]
+    frame["stage_volume"] = frame.groupby(key)["quantity"].transform("sum")
+    frame = frame[frame["quantity"] > 0].copy()
+    frame["share"] = frame["quantity"] / frame["stage_volume"]
+    frame["value"] = frame["quantity"] * frame["price"]
+    frame["hhi"] = ((100 * frame["share"]) ** 2).groupby([frame[k] for k in key]).transform("sum")
+    frame = frame.sort_values(
+        ["mineral", "period", "stage_pos", "share"], ascending=[True, True, True, False]
+    )
+    shares = frame[key + ["country", "quantity", "share", "value", "stage_volume", "hhi"]]
+    top = frame.groupby(key, sort=False).first()
+    concentration = pd.DataFrame(
+        {
+            "volume": top["stage_volume"],
+            "countries": frame.groupby(key, sort=False)["country"].count(),
+            "top_country": top["country"],
+            "max_share": top["share"],
+            "hhi": top["hhi"],
+        }
+    ).reset_index()
+    return shares.reset_index(drop=True), concentration
+
+
+def shortfall_of(
+    data: ModelData, lp: LinearProgram, x: np.ndarray, scaling: Scaling | None = None
+) -> pd.DataFrame:
+    """Demand delivered and left unmet, per demand row (``scaling`` as for :func:`shares_of`)."""
+    demand = data.demand
+    block = lp.constraints["demand"]
+    flow = lp.variables["flow"]
+    is_flow = (block.cols >= flow.start) & (block.cols < flow.start + len(flow.index))
+    delivered = np.bincount(
+        block.rows[is_flow] - block.start, weights=x[block.cols[is_flow]], minlength=len(demand)
+    )
+    frame = demand[["mineral", "period", "site", "quantity", "penalty"]].rename(
+        columns={"quantity": "demand"}
+    )
+    frame["delivered"] = delivered
+    frame["shortfall"] = np.maximum(frame["demand"] - delivered, 0.0)
+    unit = 1.0 if scaling is None else scaling.row[block.ids]  # the demand rows' units
+    frame.loc[frame["shortfall"] < TOLERANCE * np.maximum(unit, frame["demand"]), "shortfall"] = 0.0
+    return frame[frame["shortfall"] > 0].reset_index(drop=True)
+
+
+def _duals(
+    data: ModelData, lp: LinearProgram, network: Network, raw: RawSolution
+) -> dict[str, Any]:
+    if raw.row_dual is None or raw.col_dual is None or raw.x is None:
+        return {}
+    row_dual, col_dual, x = raw.row_dual, raw.col_dual, raw.x
+    scaling = raw.scaling or identity(len(x), len(row_dual))
+    # a dual is money per unit of its row (or column): noise below TOLERANCE in HiGHS's units
+    supply_unit = scaling.column[network.supply]
+    demand = data.demand[["mineral", "period", "site"]].copy()
+    demand["marginal_cost"] = row_dual[lp.constraints["demand"].ids]
+    offers = data.offers
+    capacity = offers[["mineral", "period", "stage", "country", "capacity"]].copy()
+    capacity["used"] = x[network.supply]
+    capacity["value"] = np.maximum(-col_dual[network.supply], 0.0)
+    finite = np.isfinite(capacity["capacity"])
+    binding = finite & (
+        capacity["used"]
+        >= capacity["capacity"] - 1e-6 * np.maximum(supply_unit, capacity["capacity"])
+    )
+    valued = capacity["value"] > TOLERANCE * scaling.cost / supply_unit
+    capacity = capacity[binding | valued].reset_index(drop=True)
+    rules = []
+    for name, block in lp.constraints.items():
+        if block.role != "rule":  # the rules' prices; the network's are the other tables
+            continue
+        dual = row_dual[block.ids]
+        active = np.abs(dual) > TOLERANCE * scaling.cost / scaling.row[block.ids]
+        if not active.any():
+            continue
+        upper_side = np.isfinite(block.upper[active]) & ~np.isfinite(block.lower[active])
+        rows = block.index[active].copy()
+        rule, _, part = name.partition(":")
+        # which of the rule's rows, where it builds more than one kind (group_share's min and
+        # max, min_suppliers' used and share); blank where the rule is one kind of row
+        rows.insert(0, "constraint", part or None)
+        rows.insert(0, "rule", rule)
+        rows["dual"] = dual[active]
+        rows["price"] = np.where(upper_side, -dual[active], dual[active])
+        rules.append(rows)
+    rule_frame = (
+        pd.concat(rules, ignore_index=True)
+        if rules
+        else pd.DataFrame(columns=["rule", "constraint", "dual", "price"])
+    )
+    return {"demand": demand, "capacity": capacity, "rules": rule_frame}
