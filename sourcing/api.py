@@ -23,6 +23,8 @@ from sourcing.results import explain
 from sourcing.results.plan import Plan, extract
 from sourcing.scenarios import ScenariosLike, apply_scenarios
 from sourcing.solver import SolutionStatus, SolverOptions, TerminationCondition, price
+from sourcing.solver.blocks import find_blocks
+from sourcing.solver.split import solve_in_blocks
 from sourcing.solver.start import solve_with_start
 
 InstanceLike = str | Path | dict[str, Any] | Instance
@@ -59,6 +61,8 @@ def solve(
     explain_infeasible: bool = True,
     progress: Callable[[str], None] | None = None,
     scenario: ScenariosLike = None,
+    blocks: bool = False,
+    jobs: int | None = None,
 ) -> Plan:
     """The least-cost plan for ``instance`` under ``model`` (a name, a path or a ModelSpec).
 
@@ -68,6 +72,12 @@ def solve(
     ``scenario``: a scenario (a name under ``scenarios/``, a path, a mapping or a
     :class:`~sourcing.scenarios.Scenario`) or a list of them, applied in order to the data
     before it is indexed; their warnings (names the instance lacks) join the plan's warnings.
+
+    ``blocks=True`` (or ``jobs``) solves an LP block by block when it separates
+    (:mod:`sourcing.solver.split`: no row couples two minerals or periods), in ``jobs`` worker
+    processes (default: one per core) when it is large. The default hands HiGHS the program as
+    one matrix: block by block, a degenerate LP may land on another of its optimal plans (same
+    cost, other flows), and the block path is not yet the default (docs/performance.md).
     """
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
@@ -99,7 +109,14 @@ def solve(
     lap("build")
     starting("solve")
     options = SolverOptions(time_limit=time_limit, rel_gap=rel_gap, threads=threads, tee=tee)
-    raw = solve_with_start(lp, options)  # a MIP starts from a rounded LP plan
+    # a MIP stays whole for now: block by block it loses the rounded-LP start, and each block
+    # stopping at its own gap moved recorded optima by up to the gap (1e-4)
+    split = (blocks or jobs is not None) and not lp.is_mip
+    parts = find_blocks(lp) if split else []
+    if len(parts) > 1:
+        raw = solve_in_blocks(lp, options, parts, jobs=jobs)
+    else:
+        raw = solve_with_start(lp, options)  # a MIP starts from a rounded LP plan
     seconds["handoff"] = raw.times.get("handoff", 0.0)
     seconds["solve"] = sum(raw.times.get(k, 0.0) for k in ("start", "solve", "read"))
     clock = time.perf_counter()
@@ -147,6 +164,8 @@ def solve(
         "seconds": seconds,
         "solver_message": raw.message,
     }
+    if raw.blocks is not None:
+        plan.stats["blocks"] = raw.blocks
     return plan
 
 

@@ -12,8 +12,10 @@ from typing import Annotated
 import typer
 
 from sourcing.cli.options import (
+    BlocksOpt,
     Format,
     InstanceArg,
+    JobsOpt,
     ModelOpt,
     QuietOpt,
     RelGapOpt,
@@ -50,6 +52,8 @@ def solve(
     ] = None,
     rel_gap: RelGapOpt = None,
     threads: ThreadsOpt = None,
+    jobs: JobsOpt = None,
+    blocks: BlocksOpt = False,
     format: Annotated[
         Format | None, typer.Option("--format", "-f", help="table (default), json, csv or xlsx.")
     ] = None,
@@ -98,6 +102,8 @@ def solve(
                 tee=log,
                 scenario=scenario,
                 progress=progress,
+                blocks=blocks,
+                jobs=jobs,
             )
     finally:
         if log:

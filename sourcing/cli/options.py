@@ -51,6 +51,20 @@ ThreadsOpt = Annotated[
     int | None,
     typer.Option(help="Solver threads (at least 1).", callback=_solver_option("threads")),
 ]
+JobsOpt = Annotated[
+    int | None,
+    typer.Option(
+        help="Worker processes for --blocks (default: one per core); implies --blocks.",
+        callback=_solver_option("threads"),  # the same check: a whole number, at least 1
+    ),
+]
+BlocksOpt = Annotated[
+    bool,
+    typer.Option(
+        "--blocks",
+        help="Solve an LP's independent blocks (minerals, periods) one by one: same cost.",
+    ),
+]
 
 InstanceArg = Annotated[
     Path,

@@ -18,7 +18,7 @@ import numpy as np
 
 from sourcing.model.lp import LinearProgram
 from sourcing.solver.options import SolverOptions
-from sourcing.solver.scaling import Scaling, scaled_model
+from sourcing.solver.scaling import ScaledModel, Scaling, scaled_model
 from sourcing.solver.status import (
     OPTIMAL_GAP,
     RawSolution,
@@ -98,22 +98,20 @@ def handoff(
 ) -> tuple[highspy.Highs | None, Scaling]:
     """A HiGHS instance holding ``lp`` in the units :mod:`sourcing.solver.scaling` chooses (``None``
     if HiGHS rejects the model), and that scaling."""
-    highs = _new_highs(options.tee)
-    highs.setOptionValue("output_flag", bool(options.tee))
-    if options.time_limit is not None:
-        highs.setOptionValue("time_limit", float(options.time_limit))
-    if options.rel_gap is not None:
-        highs.setOptionValue("mip_rel_gap", float(options.rel_gap))
-    if options.threads is not None:
-        _use_threads(int(options.threads))
-        highs.setOptionValue("threads", int(options.threads))
-    if options.lp_algorithm is not None:
-        highs.setOptionValue("solver", options.lp_algorithm)
+    highs = new_highs(options)
+
     model = scaled_model(lp, cost, fix)
     integrality = np.zeros(lp.n_vars, dtype=np.int32) if relax else lp.integrality()
+    return pass_model(highs, model, integrality), model.scaling
+
+
+def pass_model(
+    highs: highspy.Highs, model: ScaledModel, integrality: np.ndarray
+) -> highspy.Highs | None:
+    """Hand HiGHS a scaled model straight from numpy; ``None`` when HiGHS rejects it."""
     status = highs.passModel(
-        lp.n_vars,
-        lp.n_rows,
+        len(model.cost),
+        len(model.row_lower),
         len(model.values),
         int(highspy.MatrixFormat.kRowwise),
         int(highspy.ObjSense.kMinimize),
@@ -126,9 +124,25 @@ def handoff(
         model.starts[:-1].astype(np.int32),
         model.index.astype(np.int32),
         model.values,
-        integrality,
+        np.asarray(integrality, dtype=np.int32),
     )
-    return (None if status == highspy.HighsStatus.kError else highs), model.scaling
+    return None if status == highspy.HighsStatus.kError else highs
+
+
+def new_highs(options: SolverOptions) -> highspy.Highs:
+    """A HiGHS instance with the planner's options set."""
+    highs = _new_highs(options.tee)
+    highs.setOptionValue("output_flag", bool(options.tee))
+    if options.time_limit is not None:
+        highs.setOptionValue("time_limit", float(options.time_limit))
+    if options.rel_gap is not None:
+        highs.setOptionValue("mip_rel_gap", float(options.rel_gap))
+    if options.threads is not None:
+        _use_threads(int(options.threads))
+        highs.setOptionValue("threads", int(options.threads))
+    if options.lp_algorithm is not None:
+        highs.setOptionValue("solver", options.lp_algorithm)
+    return highs
 
 
 _scheduler_threads: int | None = None

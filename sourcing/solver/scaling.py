@@ -106,6 +106,10 @@ class Scaling:
     def column_duals_out(self, dual: np.ndarray) -> np.ndarray:
         return dual * self.cost / self.column
 
+    def take(self, cols: np.ndarray, rows: np.ndarray) -> Scaling:
+        """The same units for a part of the model (an independent block)."""
+        return Scaling(self.column[cols], self.row[rows], self.cost)
+
 
 @dataclass(frozen=True)
 class ScaledModel:
@@ -121,6 +125,30 @@ class ScaledModel:
     index: np.ndarray
     values: np.ndarray
     scaling: Scaling
+
+    def take(self, cols: np.ndarray, rows: np.ndarray) -> ScaledModel:
+        """The part of the model on columns ``cols`` and rows ``rows`` (sorted global ids), in
+        the same units: the rows must hold no column outside ``cols`` (an independent block)."""
+        local = np.full(len(self.cost), -1, dtype=np.int64)
+        local[cols] = np.arange(len(cols))
+        lengths = self.starts[rows + 1] - self.starts[rows]
+        starts = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=starts[1:])
+        # each kept row's entries: its first entry in the whole, plus 0, 1, ... along the row
+        entries = np.repeat(self.starts[rows] - starts[:-1], lengths) + np.arange(starts[-1])
+        index = local[self.index[entries]]
+        assert (index >= 0).all(), "a row of the block holds a column outside it"
+        return ScaledModel(
+            self.cost[cols],
+            self.lower[cols],
+            self.upper[cols],
+            self.row_lower[rows],
+            self.row_upper[rows],
+            starts,
+            index,
+            self.values[entries],
+            self.scaling.take(cols, rows),
+        )
 
 
 def scaled_model(

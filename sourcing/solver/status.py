@@ -55,6 +55,9 @@ class RawSolution:
     start_objective: float | None = None  # the starting plan's cost, when one was handed over
     #: the units HiGHS solved in (sourcing.solver.scaling): its tolerances are relative to them
     scaling: Scaling | None = None
+    #: when solved in independent blocks (sourcing.solver.split): one entry per block, with its
+    #: label (minerals and periods), outcome, objective and seconds; None for a whole solve
+    blocks: list[dict[str, object]] | None = None
 
 
 #: Exit codes of a solve (the command line's; the service and the analyses use the same words)

@@ -1,0 +1,143 @@
+"""Independent blocks (issue 12): the program split where no row couples two parts, solved
+part by part, gives the whole's optimum.
+
+Why it is exact: with no shared row, the constraint matrix is block diagonal, the objective a
+sum over blocks, so min Σ_b c_b·x_b subject to A_b x_b within bounds is Σ_b of each block's
+minimum; a block's duals price its own rows only. An infeasible block makes the whole
+infeasible.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sourcing
+from sourcing.api import load
+from sourcing.model.build import build
+from sourcing.model.index import index_instance
+from sourcing.solver import SolverOptions, solve_lp
+from sourcing.solver.blocks import find_blocks
+from sourcing.solver.executor import LocalProcesses
+from sourcing.solver.split import solve_in_blocks
+from tests.conftest import ROOT
+
+LP_CASES = [
+    ("dantzig-transport", None),
+    ("battery-demo", "eu-crma"),
+    ("battery-demo", "partner-share"),
+    ("usgs-2024", "eu-crma"),
+    ("kazakhstan-partnership", "eu-crma"),
+]
+
+
+def program(instance: str | Path, model: str | None):
+    loaded, spec = load(
+        instance if isinstance(instance, Path) else ROOT / "instances" / instance, model
+    )
+    data = index_instance(loaded)
+    lp, _ = build(data, spec)
+    return lp
+
+
+@pytest.mark.parametrize(("instance", "model"), LP_CASES)
+def test_block_by_block_costs_what_the_whole_matrix_costs(instance, model):
+    """Every bundled LP: the sum of the blocks' optima is HiGHS's optimum of the whole matrix
+    (to HiGHS's tolerance, 1e-9 relative), and every demand row is met as in the whole."""
+    lp = program(instance, model)
+    whole = solve_lp(lp, SolverOptions())
+    split = solve_in_blocks(lp, SolverOptions())
+    assert split.termination == whole.termination == "optimal"
+    assert split.objective == pytest.approx(whole.objective, rel=1e-9)
+    assert split.blocks is not None and len(split.blocks) == len(find_blocks(lp))
+
+
+def test_usgs_2024_separates_into_one_block_per_mineral():
+    """usgs-2024 has 36 minerals and no period: 36 blocks, each labelled by its mineral."""
+    lp = program("usgs-2024", "eu-crma")
+    blocks = find_blocks(lp)
+    minerals = pd.read_csv(ROOT / "instances" / "usgs-2024" / "minerals.csv")["mineral"]
+    assert sorted(b.label for b in blocks) == sorted(minerals.astype(str))
+    covered = np.sort(np.concatenate([b.cols for b in blocks]))
+    assert (covered == np.arange(lp.n_vars)).all()  # every column in exactly one block
+    rows = np.sort(np.concatenate([b.rows for b in blocks]))
+    assert (rows == np.arange(lp.n_rows)).all()
+
+
+def test_a_row_coupling_two_minerals_keeps_them_in_one_block():
+    """Add one row "lithium supply + cobalt supply ≤ 1e9" to battery-demo's program: lithium and
+    cobalt become one block, found from the matrix, not from the instance's minerals."""
+    lp = program("battery-demo", "eu-crma")
+    before = {b.label for b in find_blocks(lp)}
+    supply = lp.variables["supply"]
+    minerals = supply.index["mineral"].astype(str)
+    li = supply.start + int(np.flatnonzero(minerals == "lithium")[0])
+    co = supply.start + int(np.flatnonzero(minerals == "cobalt")[0])
+    lp.add_constraints(
+        "coupling",
+        pd.DataFrame({"what": ["li+co"]}),
+        rows=np.array([0, 0]),
+        cols=np.array([li, co]),
+        vals=1.0,
+        upper=1e9,
+        role="rule",
+    )
+    after = {b.label for b in find_blocks(lp)}
+    assert "cobalt, lithium" in after
+    assert "lithium" in before and "cobalt" in before
+    assert len(after) == len(before) - 1
+
+
+def test_a_demand_nothing_can_reach_makes_the_split_solve_infeasible():
+    """Dantzig's transport problem plus a market in a country no lane reaches (and no
+    transport_default): that market's demand row holds no variable. HiGHS calls a program
+    without columns 'empty' and empty 'optimal'; the block
+    path must not: the whole is infeasible, as the whole-matrix solve says."""
+    demo = sourcing.load_instance(ROOT / "instances" / "dantzig-transport")
+    document = demo.model_dump()
+    # a market the suppliers cannot reach: a new site in a country with no lane and no default
+    document["sites"] = list(document["sites"]) + [
+        {**dict(document["sites"][0]), "site": "nowhere", "country": "nowhere-land"}
+    ]
+    document["countries"] = list(document["countries"]) + [{"country": "nowhere-land"}]
+    demand = dict(document["demand"][0])
+    demand.update({"site": "nowhere", "quantity": 10})
+    document["demand"] = list(document["demand"]) + [demand]
+    document["transport_default"] = None
+    lp = program_from_document(document)
+    whole = solve_lp(lp, SolverOptions())
+    split = solve_in_blocks(lp, SolverOptions())
+    assert whole.termination == "infeasible"
+    assert split.termination == "infeasible"
+    assert any(b["status"] == "infeasible" for b in split.blocks or [])
+
+
+def program_from_document(document: dict):
+    loaded, spec = load(document, None)
+    lp, _ = build(index_instance(loaded), spec)
+    return lp
+
+
+def test_worker_processes_give_the_same_answer_as_this_process():
+    """The executor seam: two spawned workers solve usgs-2024's blocks; the merged plan is the
+    in-process one, value for value."""
+    lp = program("usgs-2024", "eu-crma")
+    here = solve_in_blocks(lp, SolverOptions())
+    pool = LocalProcesses(2)
+    there = solve_in_blocks(lp, SolverOptions(), executor=pool)
+    assert there.objective == here.objective
+    assert there.x is not None and here.x is not None
+    assert np.array_equal(there.x, here.x)
+
+
+def test_the_command_line_reports_the_blocks():
+    """`sourcing solve --blocks -f json`: the plan's stats list each block; the cost is the
+    whole's."""
+    plan = sourcing.solve(ROOT / "instances" / "battery-demo", "eu-crma", blocks=True)
+    whole = sourcing.solve(ROOT / "instances" / "battery-demo", "eu-crma")
+    assert plan.objective == pytest.approx(whole.objective, rel=1e-9)
+    labels = sorted(b["label"] for b in plan.stats["blocks"])
+    assert labels == sorted({str(m) for m in whole.flows["mineral"]})
