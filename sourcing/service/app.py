@@ -55,7 +55,12 @@ from sourcing.service.db import (
 )
 from sourcing.service.errors import documented, install_handlers
 from sourcing.service.gate import ASSETS, Gate
-from sourcing.service.jobs import DEADLINE_FACTOR, DEADLINE_SLACK, Supervisor
+from sourcing.service.jobs import (
+    DEADLINE_FACTOR,
+    DEADLINE_SLACK,
+    Supervisor,
+    default_server_id,
+)
 from sourcing.service.limits import check_size, check_time_limit
 from sourcing.service.schemas import (
     HealthOut,
@@ -231,8 +236,11 @@ def create_app(settings: Settings) -> FastAPI:
         ):
             log.info("job %s cancelled while queued", job_id)
         found = _own(store, job_id, owner)
-        if found.status == RUNNING:
-            supervisor.cancel(job_id)
+        if found.status == RUNNING and not supervisor.cancel(job_id):
+            # running on another server: it sees the job cancelled at its next lease renewal
+            # and stops the solve
+            if store.move(job_id, RUNNING, status=CANCELLED, finished_at=now(), phase=None):
+                log.info("job %s cancelled while running on %s", job_id, found.holder)
         found = _own(store, job_id, owner)
         if found.status != CANCELLED:
             raise HTTPException(409, f"the job already {found.status}: nothing to cancel")
@@ -295,6 +303,7 @@ def create_app(settings: Settings) -> FastAPI:
             options=json.dumps(options),
             attempts=0,
             created_at=now(),
+            holder=supervisor.holder if kind == SOLVE else None,  # its caller waits here
         )
         try:
             return store.add(job, request)
@@ -363,6 +372,8 @@ def serve(
     from sourcing.service.settings import load_settings
 
     settings = load_settings(workers=workers, db=db, data_dir=data_dir)
+    if settings.server_id is None:
+        settings.server_id = default_server_id(port)
     app = create_app(settings)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     config = uvicorn.Config(

@@ -11,9 +11,13 @@ runs far past its time limit (``DEADLINE_FACTOR`` × the limit + ``DEADLINE_SLAC
 the solve, the MIP's pricing re-solve and an infeasibility explanation each take time). A process
 that dies on its own (out of memory, a crash in the solver) fails its job; the server lives on.
 
-On start, jobs the database still holds as running were cut off by a stopped server: each is
-re-queued, or failed with the reason once it has been started ``max_attempts`` times. A
-synchronous solve is failed instead: the caller that waited on it is gone.
+Each running job is held under a lease (:mod:`sourcing.service.db`) that the loop renews every
+third of ``lease_seconds``. Every server, at start and then as often as it renews, sweeps the
+database for running jobs whose lease ran out (their server was killed, or lost its database)
+and re-queues each, or fails it with the reason once it has been started ``max_attempts`` times;
+at start it also takes back the jobs held under its own name (``server_id``: by default host
+and port, so a restarted server need not wait for its old leases to run out). A synchronous
+solve is failed instead: the caller that waited on it is gone.
 """
 
 from __future__ import annotations
@@ -24,12 +28,14 @@ import json
 import logging
 import multiprocessing
 import os
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from multiprocessing import forkserver
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
+from types import EllipsisType
 from typing import Any
 
 from sourcing.service import worker
@@ -69,6 +75,9 @@ class Supervisor:
         self.store = store
         self.workers = settings.workers
         self.max_attempts = settings.max_attempts
+        self.holder = settings.server_id or default_server_id()
+        self.lease = settings.lease_seconds
+        self._next_renewal = 0.0
         self._context = multiprocessing.get_context("forkserver")
         self._running: dict[str, Running] = {}
         self._lock = threading.Lock()
@@ -106,6 +115,9 @@ class Supervisor:
                 self.store.move(
                     entry.job_id,
                     RUNNING,
+                    held_by=self.holder,
+                    holder=None,
+                    lease_until=None,
                     status=QUEUED,
                     phase=None,
                     started_at=None,
@@ -115,24 +127,65 @@ class Supervisor:
             entry.done.set()
 
     def recover(self) -> None:
-        """Account for the jobs a stopped server left running (and its unserved solves)."""
-        for job_id, kind, attempts, phase in self.store.ids(RUNNING):
-            if kind == SOLVE:
-                message = "the server stopped during this solve; solve again"
-                self._fail(job_id, RUNNING, message, phase)
-            elif attempts >= self.max_attempts:
-                message = (
-                    f"the server stopped while this job ran, {attempts} times: not started again"
-                )
-                self._fail(job_id, RUNNING, message, phase)
-            else:
-                note = f"re-queued: the server stopped while it ran (start {attempts})"
-                self.store.move(
-                    job_id, RUNNING, status=QUEUED, phase=None, started_at=None, note=note
-                )
-                log.warning("job %s %s", job_id, note)
+        """Take back the jobs a stopped server left running (this one's, and any whose lease
+        ran out), and fail this server's synchronous solves that never ran."""
+        self.sweep(starting=True)
         for job_id, _kind, _, _phase in self.store.ids(QUEUED, kind=SOLVE):
-            self._fail(job_id, QUEUED, "the server stopped before this solve ran; solve again")
+            job = self.store.get(job_id)
+            if job is not None and job.holder in (None, self.holder):
+                message = "the server stopped before this solve ran; solve again"
+                self._fail(job_id, QUEUED, message, held_by=job.holder)
+
+    def sweep(self, starting: bool = False) -> None:
+        """Re-queue (or fail, past ``max_attempts``) the running jobs whose server is gone."""
+        own = self.holder if starting else None
+        for job_id, kind, attempts, phase, holder in self.store.expired(own):
+            mine = holder == self.holder
+            if mine and not starting:
+                continue  # running here: a late renewal, not a lost server
+            took = mine and starting
+            if kind == SOLVE or attempts >= self.max_attempts:
+                if kind == SOLVE:
+                    message = "the server stopped during this solve; solve again"
+                else:
+                    message = (
+                        f"the server stopped while this job ran, {attempts} times: "
+                        "not started again"
+                    )
+                error = json.dumps({"message": message, "problems": [], "phase": phase})
+                values = {"status": FAILED, "finished_at": now(), "error": error, "phase": None}
+                if self.store.take_back(job_id, holder, took, **values):
+                    log.warning("job %s failed: %s", job_id, message)
+                    self._notify(job_id)
+                continue
+            if took or holder is None:
+                note = f"re-queued: the server stopped while it ran (start {attempts})"
+            else:
+                note = f"re-queued: its server {holder} stopped renewing its lease"
+                note += f" (start {attempts})"
+            values = {"status": QUEUED, "phase": None, "started_at": None, "note": note}
+            if self.store.take_back(job_id, holder, took, holder=None, lease_until=None, **values):
+                log.warning("job %s %s", job_id, note)
+                self.wake()
+
+    def _renew(self) -> None:
+        """Every third of the lease: renew this server's leases, and sweep for lost servers."""
+        moment = time.monotonic()
+        if moment < self._next_renewal:
+            return
+        self._next_renewal = moment + self.lease / 3
+        with self._lock:
+            ids = [job_id for job_id, entry in self._running.items() if not entry.stopped]
+        held = self.store.renew(self.holder, ids, self.lease)
+        for job_id in set(ids) - held:  # cancelled through another server: stop it here
+            with self._lock:
+                entry = self._running.get(job_id)
+                if entry is None or entry.stopped:
+                    continue
+                entry.stopped = True
+                entry.process.kill()
+            log.info("job %s stopped: no longer running on this server", job_id)
+        self.sweep()
 
     def wake(self) -> None:
         """Look at the queue now (a job was submitted)."""
@@ -157,7 +210,7 @@ class Supervisor:
             entry.stopped = True
             entry.process.kill()
             cancelled = self.store.move(
-                job_id, RUNNING, status=CANCELLED, finished_at=now(), phase=None
+                job_id, RUNNING, status=CANCELLED, finished_at=now(), phase=None, lease_until=None
             )
         entry.done.wait(timeout)
         self._notify(job_id)
@@ -195,12 +248,13 @@ class Supervisor:
                 self._dispatch()
                 with self._lock:
                     pipes: list[Any] = [e.results for e in self._running.values()]
-                for ready in wait([*pipes, self._wake_r], timeout=1.0):
+                for ready in wait([*pipes, self._wake_r], timeout=min(1.0, self.lease / 3)):
                     if ready == self._wake_r:
                         self._drain_wake()
                     else:
                         self._receive(ready)
                 self._enforce_deadlines()
+                self._renew()
             except Exception:  # noqa: BLE001 - a database hiccup must not stop the supervisor
                 log.exception("supervisor: retrying in 1 s")
                 time.sleep(1.0)
@@ -217,7 +271,7 @@ class Supervisor:
             with self._lock:
                 if len(self._running) >= self.workers:
                     return
-                claimed = self.store.claim_next()
+                claimed = self.store.claim_next(self.holder, self.lease)
                 if claimed is None:
                     return
                 self._start(*claimed)
@@ -264,16 +318,16 @@ class Supervisor:
         kind = message[0]
         if kind == "phase":
             entry.phase = message[1]
-            self.store.move(entry.job_id, RUNNING, phase=message[1])
+            self.store.move(entry.job_id, RUNNING, held_by=self.holder, phase=message[1])
         elif kind == "plan":
             _, plan, summary = message
-            if self.store.finish(entry.job_id, SUCCEEDED, plan=plan, **summary):
+            if self.store.finish(entry.job_id, self.holder, SUCCEEDED, plan=plan, **summary):
                 log.info("job %s succeeded: %s", entry.job_id, summary["termination_condition"])
             self._release(entry)
             self._notify(entry.job_id)
         elif kind == "failed":
             error = json.dumps({**message[1], "phase": entry.phase})
-            if self.store.finish(entry.job_id, FAILED, error=error):
+            if self.store.finish(entry.job_id, self.holder, FAILED, error=error):
                 log.info("job %s failed: %s", entry.job_id, message[1]["message"])
             self._release(entry)
             self._notify(entry.job_id)
@@ -302,12 +356,27 @@ class Supervisor:
                 entry.job_id, RUNNING, "stopped: it ran far past its time limit", entry.phase
             )
 
-    def _fail(self, job_id: str, start: str, message: str, phase: str | None = None) -> None:
-        """Fail the job if it is still in ``start``: its error says why, and in which engine
-        phase (None: before the engine started); its progress no longer shows a phase."""
+    def _fail(
+        self,
+        job_id: str,
+        start: str,
+        message: str,
+        phase: str | None = None,
+        held_by: str | None | EllipsisType = ...,
+    ) -> None:
+        """Fail the job if it is still in ``start`` and held by ``held_by`` (``...``: this
+        server): its error says why, and in which engine phase (None: before the engine
+        started); its progress no longer shows a phase."""
         error = json.dumps({"message": message, "problems": [], "phase": phase})
         moved = self.store.move(
-            job_id, start, status=FAILED, finished_at=now(), error=error, phase=None
+            job_id,
+            start,
+            held_by=self.holder if isinstance(held_by, EllipsisType) else held_by,
+            status=FAILED,
+            finished_at=now(),
+            error=error,
+            phase=None,
+            lease_until=None,
         )
         if moved:
             log.warning("job %s failed: %s", job_id, message)
@@ -318,6 +387,11 @@ class Supervisor:
             waiting = self._waiters.pop(job_id, [])
         for loop, future in waiting:
             loop.call_soon_threadsafe(_resolve, future)
+
+
+def default_server_id(port: int | None = None) -> str:
+    """This server's name on the jobs it holds: host name and port (process id without one)."""
+    return f"{socket.gethostname()}:{port if port is not None else f'pid{os.getpid()}'}"
 
 
 def _resolve(future: asyncio.Future) -> None:
