@@ -138,8 +138,10 @@ class Store:
     """Every read and write of jobs and plans; each method is one short transaction."""
 
     def __init__(self, url: str):
+        from sourcing.service.migrate import upgrade  # its Alembic environment imports Base
+
         self.engine = connect(url)
-        Base.metadata.create_all(self.engine)
+        upgrade(self.engine)
 
     def ping(self) -> bool:
         with self.engine.connect() as connection:
