@@ -185,7 +185,7 @@ def case_scale(args: argparse.Namespace) -> None:
     body = {"instance": demo(), "model": "eu-crma"}
     with ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        database = args.db or stack.enter_context(running_postgres(folder / "pg"))
+        database = args.db or stack.enter_context(running_postgres())
         rates = {}
         for count in (1, 2):
             with ExitStack() as servers:

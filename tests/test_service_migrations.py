@@ -24,7 +24,7 @@ from sourcing.service.migrate import BASE, current, head
 from tests.conftest import ROOT
 
 SNAPSHOTS = Path(__file__).with_name("service_schema")
-OWNER = "c6f2e4d1c0b5e8a9f1e3d7c2b4a6f8e0d1c3b5a7e9f1d3c5b7a9e1f3d5c7b9a1"
+OWNER = "5d1ebb680d9ac84f61dc5b2214842c0b16f6bc153a8eb5733ae57d1a15783556"
 
 
 def old_database(folder: Path) -> str:

@@ -3,7 +3,8 @@
 --   old-succeeded  a finished job with its plan (the plan is a stand-in: it is served byte for byte)
 --   old-queued     a job waiting for a worker: it must run after the upgrade
 --   old-running    a job its (stopped) server left running: re-queued, no holder, no lease
--- tests/test_service_postgres.py loads it (and the SQLite one) and upgrades.
+-- The owner is the SHA-256 of tests/test_service.py's TOKEN_A. tests/test_service_migrations.py
+-- (SQLite) and tests/test_service_postgres.py (PostgreSQL) load it and upgrade.
 
 CREATE TABLE jobs (
 	id VARCHAR(32) NOT NULL,
@@ -40,17 +41,17 @@ CREATE TABLE plans (
 
 INSERT INTO jobs (id, owner, kind, status, instance, model, request, options, phase, attempts,
     termination_condition, solution_status, objective, created_at, started_at, finished_at)
-VALUES ('old-succeeded', 'c6f2e4d1c0b5e8a9f1e3d7c2b4a6f8e0d1c3b5a7e9f1d3c5b7a9e1f3d5c7b9a1', 'job', 'succeeded', 'two-plants', 'least-cost',
+VALUES ('old-succeeded', '5d1ebb680d9ac84f61dc5b2214842c0b16f6bc153a8eb5733ae57d1a15783556', 'job', 'succeeded', 'two-plants', 'least-cost',
     '{"instance":{"name":"two-plants","stages":["mining"],"minerals":[{"mineral":"gallium"},{"mineral":"lithium"}],"countries":[{"country":"CHN","groups":"FEOC"},{"country":"AUS","groups":"FTA"},{"country":"USA","groups":"US"},{"country":"DEU","groups":"EU"}],"sites":[{"site":"us-plant","country":"USA"},{"site":"eu-plant","country":"DEU"}],"supply":[{"mineral":"gallium","stage":"mining","country":"CHN","price":10,"capacity":200},{"mineral":"gallium","stage":"mining","country":"AUS","price":14},{"mineral":"lithium","stage":"mining","country":"CHN","price":5},{"mineral":"lithium","stage":"mining","country":"AUS","price":6}],"demand":[{"mineral":"gallium","site":"us-plant","quantity":100},{"mineral":"gallium","site":"eu-plant","quantity":50},{"mineral":"lithium","site":"us-plant","quantity":10}],"transport_default":1},"model":"least-cost","scenario":[],"options":{"time_limit":60.0,"rel_gap":null,"strict":false}}', '{"time_limit": 60.0, "rel_gap": null, "strict": false}', NULL, 1, 'optimal', 'optimal', 1710.0,
     '2025-06-01 10:00:00+00:00', '2025-06-01 10:00:01+00:00', '2025-06-01 10:00:02+00:00');
 
 INSERT INTO plans (job_id, plan) VALUES ('old-succeeded', '{"objective": 1710.0, "kept": "byte for byte"}');
 
 INSERT INTO jobs (id, owner, kind, status, instance, model, request, options, attempts, created_at)
-VALUES ('old-queued', 'c6f2e4d1c0b5e8a9f1e3d7c2b4a6f8e0d1c3b5a7e9f1d3c5b7a9e1f3d5c7b9a1', 'job', 'queued', 'two-plants', 'least-cost',
+VALUES ('old-queued', '5d1ebb680d9ac84f61dc5b2214842c0b16f6bc153a8eb5733ae57d1a15783556', 'job', 'queued', 'two-plants', 'least-cost',
     '{"instance":{"name":"two-plants","stages":["mining"],"minerals":[{"mineral":"gallium"},{"mineral":"lithium"}],"countries":[{"country":"CHN","groups":"FEOC"},{"country":"AUS","groups":"FTA"},{"country":"USA","groups":"US"},{"country":"DEU","groups":"EU"}],"sites":[{"site":"us-plant","country":"USA"},{"site":"eu-plant","country":"DEU"}],"supply":[{"mineral":"gallium","stage":"mining","country":"CHN","price":10,"capacity":200},{"mineral":"gallium","stage":"mining","country":"AUS","price":14},{"mineral":"lithium","stage":"mining","country":"CHN","price":5},{"mineral":"lithium","stage":"mining","country":"AUS","price":6}],"demand":[{"mineral":"gallium","site":"us-plant","quantity":100},{"mineral":"gallium","site":"eu-plant","quantity":50},{"mineral":"lithium","site":"us-plant","quantity":10}],"transport_default":1},"model":"least-cost","scenario":[],"options":{"time_limit":60.0,"rel_gap":null,"strict":false}}', '{"time_limit": 60.0, "rel_gap": null, "strict": false}', 0, '2025-06-01 10:01:00+00:00');
 
 INSERT INTO jobs (id, owner, kind, status, instance, model, request, options, phase, attempts,
     created_at, started_at)
-VALUES ('old-running', 'c6f2e4d1c0b5e8a9f1e3d7c2b4a6f8e0d1c3b5a7e9f1d3c5b7a9e1f3d5c7b9a1', 'job', 'running', 'two-plants', 'least-cost',
+VALUES ('old-running', '5d1ebb680d9ac84f61dc5b2214842c0b16f6bc153a8eb5733ae57d1a15783556', 'job', 'running', 'two-plants', 'least-cost',
     '{"instance":{"name":"two-plants","stages":["mining"],"minerals":[{"mineral":"gallium"},{"mineral":"lithium"}],"countries":[{"country":"CHN","groups":"FEOC"},{"country":"AUS","groups":"FTA"},{"country":"USA","groups":"US"},{"country":"DEU","groups":"EU"}],"sites":[{"site":"us-plant","country":"USA"},{"site":"eu-plant","country":"DEU"}],"supply":[{"mineral":"gallium","stage":"mining","country":"CHN","price":10,"capacity":200},{"mineral":"gallium","stage":"mining","country":"AUS","price":14},{"mineral":"lithium","stage":"mining","country":"CHN","price":5},{"mineral":"lithium","stage":"mining","country":"AUS","price":6}],"demand":[{"mineral":"gallium","site":"us-plant","quantity":100},{"mineral":"gallium","site":"eu-plant","quantity":50},{"mineral":"lithium","site":"us-plant","quantity":10}],"transport_default":1},"model":"least-cost","scenario":[],"options":{"time_limit":60.0,"rel_gap":null,"strict":false}}', '{"time_limit": 60.0, "rel_gap": null, "strict": false}', 'solve', 1, '2025-06-01 10:02:00+00:00', '2025-06-01 10:02:01+00:00');
