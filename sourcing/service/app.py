@@ -43,7 +43,6 @@ from sourcing.schema import ModelSpec
 from sourcing.service.auth import Caller
 from sourcing.service.db import (
     CANCELLED,
-    FAILED,
     JOB,
     QUEUED,
     RUNNING,
@@ -177,16 +176,16 @@ def create_app(settings: Settings) -> FastAPI:
         limit = check_time_limit(
             body.options.time_limit, settings.solve_time_limit, "solve_time_limit", hint
         )
-        job = await run_in_threadpool(_submit, body, owner, SOLVE, limit)
-        supervisor.wake()
-        if not await supervisor.wait(job.id, DEADLINE_FACTOR * limit + DEADLINE_SLACK):
-            await run_in_threadpool(_withdraw, job.id)
+        job, request = await run_in_threadpool(_prepare, body, owner, SOLVE, limit)
+        wait = DEADLINE_FACTOR * limit + DEADLINE_SLACK
+        outcome = await supervisor.solve_now(job, request, limit, wait)
+        if outcome is None:
             raise HTTPException(
                 503,
                 "the solve did not finish in time (all workers busy?): retry, or submit a job",
                 headers={"Retry-After": str(settings.retry_after)},
             )
-        return await run_in_threadpool(_outcome, job.id)
+        return _outcome(job.id, *outcome)
 
     @app.post(
         "/v1/jobs",
@@ -200,7 +199,8 @@ def create_app(settings: Settings) -> FastAPI:
     def submit(body: SolveIn, owner: Caller, response: Response) -> Any:
         """Queue a solve; poll `GET /v1/jobs/{id}` and fetch `GET /v1/jobs/{id}/plan`."""
         limit = check_time_limit(body.options.time_limit, settings.max_time_limit, "max_time_limit")
-        job = _submit(body, owner, JOB, limit)
+        job, request = _prepare(body, owner, JOB, limit)
+        job = store.add(job, request)
         supervisor.wake()
         response.headers["Location"] = f"/v1/jobs/{job.id}"
         return job_out(job)
@@ -253,25 +253,22 @@ def create_app(settings: Settings) -> FastAPI:
         if gone := store.purge(SOLVE, before):
             log.info("deleted %d synchronous solve(s) finished before %s", gone, before)
 
-    def _withdraw(job_id: str) -> None:
-        if not store.move(job_id, QUEUED, status=CANCELLED, finished_at=now()):
-            supervisor.cancel(job_id)
-
-    def _outcome(job_id: str) -> Response:
+    def _outcome(
+        job_id: str, status: str, plan: str | None, error: dict[str, Any] | None
+    ) -> Response:
         """A finished synchronous solve as an answer: its plan, or why there is none."""
-        done = store.get(job_id)
-        assert done is not None
-        if done.status == SUCCEEDED:
-            return _plan_response(store, done)
-        if done.status == FAILED:
-            error = json.loads(done.error or "{}")
-            if error.get("problems"):
-                body = {"detail": error["message"], "problems": error["problems"]}
-                return JSONResponse(body, status_code=422)
-            raise HTTPException(500, error.get("message", "the solve failed"))
-        raise HTTPException(409, f"the solve was {done.status}")
+        where = {"Content-Location": f"/v1/jobs/{job_id}/plan"}
+        if status == SUCCEEDED and plan is not None:
+            return Response(plan, media_type=JSON, headers=where)
+        error = error or {}
+        if error.get("problems"):
+            body = {"detail": error["message"], "problems": error["problems"]}
+            return JSONResponse(body, status_code=422)
+        raise HTTPException(500, error.get("message", "the solve failed"))
 
-    def _submit(body: SolveIn, owner: str, kind: str, time_limit: float) -> JobRecord:
+    def _prepare(body: SolveIn, owner: str, kind: str, time_limit: float) -> tuple[JobRecord, str]:
+        """The request checked (as the command line checks it) and its job, not yet stored;
+        the request as the JSON a solver process reads."""
         loaded, spec, model = _load(body.instance, body.model)
         scenario = _scenarios(body.scenario)
         loaded, _ = apply_scenarios(loaded, scenario_source(scenario))  # limits count the result
@@ -293,6 +290,12 @@ def create_app(settings: Settings) -> FastAPI:
             "scenario": scenario,
             "options": options,
         }
+        try:
+            text = json.dumps(request, allow_nan=False)
+        except ValueError:  # NaN or Infinity in a field the engine keeps as text
+            raise InputError(
+                [Problem("request", None, None, "numbers must be finite: NaN is not JSON")]
+            ) from None
         job = JobRecord(
             id=uuid.uuid4().hex,
             owner=owner,
@@ -303,14 +306,8 @@ def create_app(settings: Settings) -> FastAPI:
             options=json.dumps(options),
             attempts=0,
             created_at=now(),
-            holder=supervisor.holder if kind == SOLVE else None,  # its caller waits here
         )
-        try:
-            return store.add(job, request)
-        except ValueError:  # NaN or Infinity in a field the engine keeps as text
-            raise InputError(
-                [Problem("request", None, None, "numbers must be finite: NaN is not JSON")]
-            ) from None
+        return job, text
 
     return app
 

@@ -49,6 +49,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, deferred, mapped_column
 
+from sourcing.service.behind import WriteBehind
+
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = (
     "queued",
     "running",
@@ -134,7 +136,11 @@ def connect(url: str) -> Engine:
     return engine
 
 
-class Store:
+def _moment(moment: datetime) -> float:
+    return (as_utc(moment) or moment).timestamp()
+
+
+class Store(WriteBehind):
     """Every read and write of jobs and plans; each method is one short transaction."""
 
     def __init__(self, url: str):
@@ -142,19 +148,22 @@ class Store:
 
         self.engine = connect(url)
         upgrade(self.engine)
+        self._start_writer(JobRecord, PlanRecord)
 
     def ping(self) -> bool:
         with self.engine.connect() as connection:
             return connection.execute(text("SELECT 1")).scalar() == 1
 
-    def add(self, job: JobRecord, request: dict[str, Any]) -> JobRecord:
-        job.request = json.dumps(request, allow_nan=False)
+    def add(self, job: JobRecord, request: str) -> JobRecord:
+        job.request = request
         with Session(self.engine, expire_on_commit=False) as session:
             session.add(job)
             session.commit()
         return job
 
     def get(self, job_id: str, owner: str | None = None) -> JobRecord | None:
+        if (held := self._held(job_id)) is not None:
+            return held[0] if owner is None or held[0].owner == owner else None
         query = select(JobRecord).where(JobRecord.id == job_id)
         if owner is not None:
             query = query.where(JobRecord.owner == owner)
@@ -166,8 +175,19 @@ class Store:
         if status is not None:
             query = query.where(JobRecord.status == status)
         query = query.order_by(JobRecord.created_at.desc(), JobRecord.id).limit(limit)
+        with self._pending_lock:
+            held = [
+                job
+                for job, _ in self._pending.values()
+                if job.owner == owner and (status is None or job.status == status)
+            ]
         with Session(self.engine, expire_on_commit=False) as session:
-            return list(session.scalars(query))
+            stored = list(session.scalars(query))
+        if not held:
+            return stored
+        found = {job.id: job for job in [*stored, *held]}  # held: not yet written, or just
+        newest = sorted(found.values(), key=lambda j: (-_moment(j.created_at), j.id))
+        return newest[:limit]
 
     def count(self, status: str) -> int:
         query = select(func.count()).select_from(JobRecord).where(JobRecord.status == status)
@@ -175,6 +195,8 @@ class Store:
             return int(session.scalar(query) or 0)
 
     def plan(self, job_id: str) -> str | None:
+        if (held := self._held(job_id)) is not None:
+            return held[1]
         with Session(self.engine) as session:
             return session.scalar(select(PlanRecord.plan).where(PlanRecord.job_id == job_id))
 

@@ -31,10 +31,9 @@ import os
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
+from collections import deque
 from multiprocessing import forkserver
-from multiprocessing.connection import Connection, wait
-from multiprocessing.process import BaseProcess
+from multiprocessing.connection import wait
 from types import EllipsisType
 from typing import Any
 
@@ -50,27 +49,21 @@ from sourcing.service.db import (
     Store,
     now,
 )
+from sourcing.service.leases import LeaseKeeping
 from sourcing.service.settings import Settings
+from sourcing.service.warm import (
+    DEADLINE_FACTOR,
+    DEADLINE_SLACK,
+    Local,
+    Running,
+    WarmPool,
+    WarmSolves,
+)
 
 log = logging.getLogger("sourcing.service")
 
-DEADLINE_FACTOR = 3.0
-DEADLINE_SLACK = 30.0
 
-
-@dataclass
-class Running:
-    job_id: str
-    process: BaseProcess
-    results: Connection
-    lifeline: Connection  # the write end: the process exits when it closes
-    deadline: float  # time.monotonic() past which the process is killed
-    stopped: bool = False  # killed on purpose (cancelled, or past its deadline)
-    phase: str | None = None  # the engine phase it last reported
-    done: threading.Event = field(default_factory=threading.Event)
-
-
-class Supervisor:
+class Supervisor(LeaseKeeping, WarmSolves):
     def __init__(self, store: Store, settings: Settings):
         self.store = store
         self.workers = settings.workers
@@ -79,6 +72,8 @@ class Supervisor:
         self.lease = settings.lease_seconds
         self._next_renewal = 0.0
         self._context = multiprocessing.get_context("forkserver")
+        self._pool = WarmPool(self._context, self.workers)
+        self._local: deque[Local] = deque()  # synchronous solves waiting for a warm process
         self._running: dict[str, Running] = {}
         self._lock = threading.Lock()
         self._waiters: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Future]]] = {}
@@ -94,6 +89,8 @@ class Supervisor:
         self.recover()
         self._context.set_forkserver_preload(["sourcing.service.worker"])
         forkserver.ensure_running()  # import the engine once, now, not on the first job
+        with self._lock:
+            self._pool.fill()
         self._thread.start()
 
     def stop(self) -> None:
@@ -104,9 +101,18 @@ class Supervisor:
         with self._lock:
             entries = list(self._running.values())
             self._running.clear()
+        stopped = "the server stopped during this solve"
+        with self._lock:
+            waiting, self._local = list(self._local), deque()
+        for local in waiting:
+            self._finish_local(local, FAILED, None, {"message": stopped, "problems": []})
         for entry in entries:
             entry.process.kill()
             entry.process.join(timeout=5)
+            if entry.local is not None:
+                error: dict[str, Any] = {"message": stopped, "problems": [], "phase": entry.phase}
+                self._finish_local(entry.local, FAILED, None, error)
+                continue
             job = self.store.get(entry.job_id)
             if job is not None and job.kind == SOLVE:
                 message = "the server stopped during this solve"
@@ -125,67 +131,8 @@ class Supervisor:
                     note="re-queued: the server was stopped while it ran",
                 )
             entry.done.set()
-
-    def recover(self) -> None:
-        """Take back the jobs a stopped server left running (this one's, and any whose lease
-        ran out), and fail this server's synchronous solves that never ran."""
-        self.sweep(starting=True)
-        for job_id, _kind, _, _phase in self.store.ids(QUEUED, kind=SOLVE):
-            job = self.store.get(job_id)
-            if job is not None and job.holder in (None, self.holder):
-                message = "the server stopped before this solve ran; solve again"
-                self._fail(job_id, QUEUED, message, held_by=job.holder)
-
-    def sweep(self, starting: bool = False) -> None:
-        """Re-queue (or fail, past ``max_attempts``) the running jobs whose server is gone."""
-        own = self.holder if starting else None
-        for job_id, kind, attempts, phase, holder in self.store.expired(own):
-            mine = holder == self.holder
-            if mine and not starting:
-                continue  # running here: a late renewal, not a lost server
-            took = mine and starting
-            if kind == SOLVE or attempts >= self.max_attempts:
-                if kind == SOLVE:
-                    message = "the server stopped during this solve; solve again"
-                else:
-                    message = (
-                        f"the server stopped while this job ran, {attempts} times: "
-                        "not started again"
-                    )
-                error = json.dumps({"message": message, "problems": [], "phase": phase})
-                values = {"status": FAILED, "finished_at": now(), "error": error, "phase": None}
-                if self.store.take_back(job_id, holder, took, **values):
-                    log.warning("job %s failed: %s", job_id, message)
-                    self._notify(job_id)
-                continue
-            if took or holder is None:
-                note = f"re-queued: the server stopped while it ran (start {attempts})"
-            else:
-                note = f"re-queued: its server {holder} stopped renewing its lease"
-                note += f" (start {attempts})"
-            values = {"status": QUEUED, "phase": None, "started_at": None, "note": note}
-            if self.store.take_back(job_id, holder, took, holder=None, lease_until=None, **values):
-                log.warning("job %s %s", job_id, note)
-                self.wake()
-
-    def _renew(self) -> None:
-        """Every third of the lease: renew this server's leases, and sweep for lost servers."""
-        moment = time.monotonic()
-        if moment < self._next_renewal:
-            return
-        self._next_renewal = moment + self.lease / 3
-        with self._lock:
-            ids = [job_id for job_id, entry in self._running.items() if not entry.stopped]
-        held = self.store.renew(self.holder, ids, self.lease)
-        for job_id in set(ids) - held:  # cancelled through another server: stop it here
-            with self._lock:
-                entry = self._running.get(job_id)
-                if entry is None or entry.stopped:
-                    continue
-                entry.stopped = True
-                entry.process.kill()
-            log.info("job %s stopped: no longer running on this server", job_id)
-        self.sweep()
+        self._pool.stop()
+        self.store.flush()
 
     def wake(self) -> None:
         """Look at the queue now (a job was submitted)."""
@@ -271,6 +218,11 @@ class Supervisor:
             with self._lock:
                 if len(self._running) >= self.workers:
                     return
+                if self._local:
+                    warm = self._pool.take()
+                    if warm is not None:
+                        self._start_warm(self._local.popleft(), warm)
+                        continue
                 claimed = self.store.claim_next(self.holder, self.lease)
                 if claimed is None:
                     return
@@ -301,6 +253,12 @@ class Supervisor:
     def _receive(self, pipe: Any) -> None:
         entry = next((e for e in list(self._running.values()) if e.results is pipe), None)
         if entry is None:
+            return
+        if entry.local is not None:
+            try:
+                self._receive_warm(entry, pipe.recv())
+            except (EOFError, OSError):
+                self._receive_warm(entry, None)
             return
         try:
             message = pipe.recv()
@@ -348,6 +306,14 @@ class Supervisor:
         moment = time.monotonic()
         for entry in list(self._running.values()):
             if entry.stopped or moment < entry.deadline:
+                continue
+            if entry.local is not None and entry.warm is not None:
+                with self._lock:
+                    entry.stopped = True
+                    self._running.pop(entry.job_id, None)
+                    self._pool.discard(entry.warm)
+                error = {"message": "stopped: it ran far past its time limit", "problems": []}
+                self._finish_local(entry.local, FAILED, None, {**error, "phase": entry.phase})
                 continue
             with self._lock:
                 entry.stopped = True
