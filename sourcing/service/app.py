@@ -43,7 +43,6 @@ from sourcing.scenarios import apply_scenarios, available_scenarios
 from sourcing.service.auth import Caller
 from sourcing.service.db import (
     CANCELLED,
-    FAILED,
     JOB,
     QUEUED,
     RUNNING,
@@ -55,7 +54,12 @@ from sourcing.service.db import (
 )
 from sourcing.service.errors import documented, install_handlers
 from sourcing.service.gate import ASSETS, Gate
-from sourcing.service.jobs import DEADLINE_FACTOR, DEADLINE_SLACK, Supervisor
+from sourcing.service.jobs import (
+    DEADLINE_FACTOR,
+    DEADLINE_SLACK,
+    Supervisor,
+    default_server_id,
+)
 from sourcing.service.limits import check_size, check_time_limit
 from sourcing.service.schemas import (
     HealthOut,
@@ -172,16 +176,16 @@ def create_app(settings: Settings) -> FastAPI:
         limit = check_time_limit(
             body.options.time_limit, settings.solve_time_limit, "solve_time_limit", hint
         )
-        job = await run_in_threadpool(_submit, body, owner, SOLVE, limit)
-        supervisor.wake()
-        if not await supervisor.wait(job.id, DEADLINE_FACTOR * limit + DEADLINE_SLACK):
-            await run_in_threadpool(_withdraw, job.id)
+        job, request = await run_in_threadpool(_prepare, body, owner, SOLVE, limit)
+        wait = DEADLINE_FACTOR * limit + DEADLINE_SLACK
+        outcome = await supervisor.solve_now(job, request, limit, wait)
+        if outcome is None:
             raise HTTPException(
                 503,
                 "the solve did not finish in time (all workers busy?): retry, or submit a job",
                 headers={"Retry-After": str(settings.retry_after)},
             )
-        return await run_in_threadpool(_outcome, job.id)
+        return _outcome(job.id, *outcome)
 
     @app.post(
         "/v1/jobs",
@@ -195,7 +199,8 @@ def create_app(settings: Settings) -> FastAPI:
     def submit(body: SolveIn, owner: Caller, response: Response) -> Any:
         """Queue a solve; poll `GET /v1/jobs/{id}` and fetch `GET /v1/jobs/{id}/plan`."""
         limit = check_time_limit(body.options.time_limit, settings.max_time_limit, "max_time_limit")
-        job = _submit(body, owner, JOB, limit)
+        job, request = _prepare(body, owner, JOB, limit)
+        job = store.add(job, request)
         supervisor.wake()
         response.headers["Location"] = f"/v1/jobs/{job.id}"
         return job_out(job)
@@ -231,8 +236,11 @@ def create_app(settings: Settings) -> FastAPI:
         ):
             log.info("job %s cancelled while queued", job_id)
         found = _own(store, job_id, owner)
-        if found.status == RUNNING:
-            supervisor.cancel(job_id)
+        if found.status == RUNNING and not supervisor.cancel(job_id):
+            # running on another server: it sees the job cancelled at its next lease renewal
+            # and stops the solve
+            if store.move(job_id, RUNNING, status=CANCELLED, finished_at=now(), phase=None):
+                log.info("job %s cancelled while running on %s", job_id, found.holder)
         found = _own(store, job_id, owner)
         if found.status != CANCELLED:
             raise HTTPException(409, f"the job already {found.status}: nothing to cancel")
@@ -245,25 +253,22 @@ def create_app(settings: Settings) -> FastAPI:
         if gone := store.purge(SOLVE, before):
             log.info("deleted %d synchronous solve(s) finished before %s", gone, before)
 
-    def _withdraw(job_id: str) -> None:
-        if not store.move(job_id, QUEUED, status=CANCELLED, finished_at=now()):
-            supervisor.cancel(job_id)
-
-    def _outcome(job_id: str) -> Response:
+    def _outcome(
+        job_id: str, status: str, plan: str | None, error: dict[str, Any] | None
+    ) -> Response:
         """A finished synchronous solve as an answer: its plan, or why there is none."""
-        done = store.get(job_id)
-        assert done is not None
-        if done.status == SUCCEEDED:
-            return _plan_response(store, done)
-        if done.status == FAILED:
-            error = json.loads(done.error or "{}")
-            if error.get("problems"):
-                body = {"detail": error["message"], "problems": error["problems"]}
-                return JSONResponse(body, status_code=422)
-            raise HTTPException(500, error.get("message", "the solve failed"))
-        raise HTTPException(409, f"the solve was {done.status}")
+        where = {"Content-Location": f"/v1/jobs/{job_id}/plan"}
+        if status == SUCCEEDED and plan is not None:
+            return Response(plan, media_type=JSON, headers=where)
+        error = error or {}
+        if error.get("problems"):
+            body = {"detail": error["message"], "problems": error["problems"]}
+            return JSONResponse(body, status_code=422)
+        raise HTTPException(500, error.get("message", "the solve failed"))
 
-    def _submit(body: SolveIn, owner: str, kind: str, time_limit: float) -> JobRecord:
+    def _prepare(body: SolveIn, owner: str, kind: str, time_limit: float) -> tuple[JobRecord, str]:
+        """The request checked (as the command line checks it) and its job, not yet stored;
+        the request as the JSON a solver process reads."""
         loaded, spec, model = _load(body.instance, body.model)
         scenario = _scenarios(body.scenario)
         loaded, _ = apply_scenarios(loaded, scenario_source(scenario))  # limits count the result
@@ -285,6 +290,12 @@ def create_app(settings: Settings) -> FastAPI:
             "scenario": scenario,
             "options": options,
         }
+        try:
+            text = json.dumps(request, allow_nan=False)
+        except ValueError:  # NaN or Infinity in a field the engine keeps as text
+            raise InputError(
+                [Problem("request", None, None, "numbers must be finite: NaN is not JSON")]
+            ) from None
         job = JobRecord(
             id=uuid.uuid4().hex,
             owner=owner,
@@ -296,12 +307,7 @@ def create_app(settings: Settings) -> FastAPI:
             attempts=0,
             created_at=now(),
         )
-        try:
-            return store.add(job, request)
-        except ValueError:  # NaN or Infinity in a field the engine keeps as text
-            raise InputError(
-                [Problem("request", None, None, "numbers must be finite: NaN is not JSON")]
-            ) from None
+        return job, text
 
     return app
 
@@ -363,6 +369,8 @@ def serve(
     from sourcing.service.settings import load_settings
 
     settings = load_settings(workers=workers, db=db, data_dir=data_dir)
+    if settings.server_id is None:
+        settings.server_id = default_server_id(port)
     app = create_app(settings)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     config = uvicorn.Config(

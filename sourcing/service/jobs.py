@@ -11,9 +11,13 @@ runs far past its time limit (``DEADLINE_FACTOR`` × the limit + ``DEADLINE_SLAC
 the solve, the MIP's pricing re-solve and an infeasibility explanation each take time). A process
 that dies on its own (out of memory, a crash in the solver) fails its job; the server lives on.
 
-On start, jobs the database still holds as running were cut off by a stopped server: each is
-re-queued, or failed with the reason once it has been started ``max_attempts`` times. A
-synchronous solve is failed instead: the caller that waited on it is gone.
+Each running job is held under a lease (:mod:`sourcing.service.db`) that the loop renews every
+third of ``lease_seconds``. Every server, at start and then as often as it renews, sweeps the
+database for running jobs whose lease ran out (their server was killed, or lost its database)
+and re-queues each, or fails it with the reason once it has been started ``max_attempts`` times;
+at start it also takes back the jobs held under its own name (``server_id``: by default host
+and port, so a restarted server need not wait for its old leases to run out). A synchronous
+solve is failed instead: the caller that waited on it is gone.
 """
 
 from __future__ import annotations
@@ -24,12 +28,13 @@ import json
 import logging
 import multiprocessing
 import os
+import socket
 import threading
 import time
-from dataclasses import dataclass, field
+from collections import deque
 from multiprocessing import forkserver
-from multiprocessing.connection import Connection, wait
-from multiprocessing.process import BaseProcess
+from multiprocessing.connection import wait
+from types import EllipsisType
 from typing import Any
 
 from sourcing.service import worker
@@ -44,32 +49,31 @@ from sourcing.service.db import (
     Store,
     now,
 )
+from sourcing.service.leases import LeaseKeeping
 from sourcing.service.settings import Settings
+from sourcing.service.warm import (
+    DEADLINE_FACTOR,
+    DEADLINE_SLACK,
+    Local,
+    Running,
+    WarmPool,
+    WarmSolves,
+)
 
 log = logging.getLogger("sourcing.service")
 
-DEADLINE_FACTOR = 3.0
-DEADLINE_SLACK = 30.0
 
-
-@dataclass
-class Running:
-    job_id: str
-    process: BaseProcess
-    results: Connection
-    lifeline: Connection  # the write end: the process exits when it closes
-    deadline: float  # time.monotonic() past which the process is killed
-    stopped: bool = False  # killed on purpose (cancelled, or past its deadline)
-    phase: str | None = None  # the engine phase it last reported
-    done: threading.Event = field(default_factory=threading.Event)
-
-
-class Supervisor:
+class Supervisor(LeaseKeeping, WarmSolves):
     def __init__(self, store: Store, settings: Settings):
         self.store = store
         self.workers = settings.workers
         self.max_attempts = settings.max_attempts
+        self.holder = settings.server_id or default_server_id()
+        self.lease = settings.lease_seconds
+        self._next_renewal = 0.0
         self._context = multiprocessing.get_context("forkserver")
+        self._pool = WarmPool(self._context, self.workers)
+        self._local: deque[Local] = deque()  # synchronous solves waiting for a warm process
         self._running: dict[str, Running] = {}
         self._lock = threading.Lock()
         self._waiters: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Future]]] = {}
@@ -85,6 +89,8 @@ class Supervisor:
         self.recover()
         self._context.set_forkserver_preload(["sourcing.service.worker"])
         forkserver.ensure_running()  # import the engine once, now, not on the first job
+        with self._lock:
+            self._pool.fill()
         self._thread.start()
 
     def stop(self) -> None:
@@ -95,9 +101,18 @@ class Supervisor:
         with self._lock:
             entries = list(self._running.values())
             self._running.clear()
+        stopped = "the server stopped during this solve"
+        with self._lock:
+            waiting, self._local = list(self._local), deque()
+        for local in waiting:
+            self._finish_local(local, FAILED, None, {"message": stopped, "problems": []})
         for entry in entries:
             entry.process.kill()
             entry.process.join(timeout=5)
+            if entry.local is not None:
+                error: dict[str, Any] = {"message": stopped, "problems": [], "phase": entry.phase}
+                self._finish_local(entry.local, FAILED, None, error)
+                continue
             job = self.store.get(entry.job_id)
             if job is not None and job.kind == SOLVE:
                 message = "the server stopped during this solve"
@@ -106,6 +121,9 @@ class Supervisor:
                 self.store.move(
                     entry.job_id,
                     RUNNING,
+                    held_by=self.holder,
+                    holder=None,
+                    lease_until=None,
                     status=QUEUED,
                     phase=None,
                     started_at=None,
@@ -113,26 +131,8 @@ class Supervisor:
                     note="re-queued: the server was stopped while it ran",
                 )
             entry.done.set()
-
-    def recover(self) -> None:
-        """Account for the jobs a stopped server left running (and its unserved solves)."""
-        for job_id, kind, attempts, phase in self.store.ids(RUNNING):
-            if kind == SOLVE:
-                message = "the server stopped during this solve; solve again"
-                self._fail(job_id, RUNNING, message, phase)
-            elif attempts >= self.max_attempts:
-                message = (
-                    f"the server stopped while this job ran, {attempts} times: not started again"
-                )
-                self._fail(job_id, RUNNING, message, phase)
-            else:
-                note = f"re-queued: the server stopped while it ran (start {attempts})"
-                self.store.move(
-                    job_id, RUNNING, status=QUEUED, phase=None, started_at=None, note=note
-                )
-                log.warning("job %s %s", job_id, note)
-        for job_id, _kind, _, _phase in self.store.ids(QUEUED, kind=SOLVE):
-            self._fail(job_id, QUEUED, "the server stopped before this solve ran; solve again")
+        self._pool.stop()
+        self.store.flush()
 
     def wake(self) -> None:
         """Look at the queue now (a job was submitted)."""
@@ -157,7 +157,7 @@ class Supervisor:
             entry.stopped = True
             entry.process.kill()
             cancelled = self.store.move(
-                job_id, RUNNING, status=CANCELLED, finished_at=now(), phase=None
+                job_id, RUNNING, status=CANCELLED, finished_at=now(), phase=None, lease_until=None
             )
         entry.done.wait(timeout)
         self._notify(job_id)
@@ -195,12 +195,13 @@ class Supervisor:
                 self._dispatch()
                 with self._lock:
                     pipes: list[Any] = [e.results for e in self._running.values()]
-                for ready in wait([*pipes, self._wake_r], timeout=1.0):
+                for ready in wait([*pipes, self._wake_r], timeout=min(1.0, self.lease / 3)):
                     if ready == self._wake_r:
                         self._drain_wake()
                     else:
                         self._receive(ready)
                 self._enforce_deadlines()
+                self._renew()
             except Exception:  # noqa: BLE001 - a database hiccup must not stop the supervisor
                 log.exception("supervisor: retrying in 1 s")
                 time.sleep(1.0)
@@ -217,7 +218,12 @@ class Supervisor:
             with self._lock:
                 if len(self._running) >= self.workers:
                     return
-                claimed = self.store.claim_next()
+                if self._local:
+                    warm = self._pool.take()
+                    if warm is not None:
+                        self._start_warm(self._local.popleft(), warm)
+                        continue
+                claimed = self.store.claim_next(self.holder, self.lease)
                 if claimed is None:
                     return
                 self._start(*claimed)
@@ -248,6 +254,12 @@ class Supervisor:
         entry = next((e for e in list(self._running.values()) if e.results is pipe), None)
         if entry is None:
             return
+        if entry.local is not None:
+            try:
+                self._receive_warm(entry, pipe.recv())
+            except (EOFError, OSError):
+                self._receive_warm(entry, None)
+            return
         try:
             message = pipe.recv()
         except (EOFError, OSError):  # the process is gone
@@ -264,16 +276,16 @@ class Supervisor:
         kind = message[0]
         if kind == "phase":
             entry.phase = message[1]
-            self.store.move(entry.job_id, RUNNING, phase=message[1])
+            self.store.move(entry.job_id, RUNNING, held_by=self.holder, phase=message[1])
         elif kind == "plan":
             _, plan, summary = message
-            if self.store.finish(entry.job_id, SUCCEEDED, plan=plan, **summary):
+            if self.store.finish(entry.job_id, self.holder, SUCCEEDED, plan=plan, **summary):
                 log.info("job %s succeeded: %s", entry.job_id, summary["termination_condition"])
             self._release(entry)
             self._notify(entry.job_id)
         elif kind == "failed":
             error = json.dumps({**message[1], "phase": entry.phase})
-            if self.store.finish(entry.job_id, FAILED, error=error):
+            if self.store.finish(entry.job_id, self.holder, FAILED, error=error):
                 log.info("job %s failed: %s", entry.job_id, message[1]["message"])
             self._release(entry)
             self._notify(entry.job_id)
@@ -295,6 +307,14 @@ class Supervisor:
         for entry in list(self._running.values()):
             if entry.stopped or moment < entry.deadline:
                 continue
+            if entry.local is not None and entry.warm is not None:
+                with self._lock:
+                    entry.stopped = True
+                    self._running.pop(entry.job_id, None)
+                    self._pool.discard(entry.warm)
+                error = {"message": "stopped: it ran far past its time limit", "problems": []}
+                self._finish_local(entry.local, FAILED, None, {**error, "phase": entry.phase})
+                continue
             with self._lock:
                 entry.stopped = True
                 entry.process.kill()
@@ -302,12 +322,27 @@ class Supervisor:
                 entry.job_id, RUNNING, "stopped: it ran far past its time limit", entry.phase
             )
 
-    def _fail(self, job_id: str, start: str, message: str, phase: str | None = None) -> None:
-        """Fail the job if it is still in ``start``: its error says why, and in which engine
-        phase (None: before the engine started); its progress no longer shows a phase."""
+    def _fail(
+        self,
+        job_id: str,
+        start: str,
+        message: str,
+        phase: str | None = None,
+        held_by: str | None | EllipsisType = ...,
+    ) -> None:
+        """Fail the job if it is still in ``start`` and held by ``held_by`` (``...``: this
+        server): its error says why, and in which engine phase (None: before the engine
+        started); its progress no longer shows a phase."""
         error = json.dumps({"message": message, "problems": [], "phase": phase})
         moved = self.store.move(
-            job_id, start, status=FAILED, finished_at=now(), error=error, phase=None
+            job_id,
+            start,
+            held_by=self.holder if isinstance(held_by, EllipsisType) else held_by,
+            status=FAILED,
+            finished_at=now(),
+            error=error,
+            phase=None,
+            lease_until=None,
         )
         if moved:
             log.warning("job %s failed: %s", job_id, message)
@@ -318,6 +353,11 @@ class Supervisor:
             waiting = self._waiters.pop(job_id, [])
         for loop, future in waiting:
             loop.call_soon_threadsafe(_resolve, future)
+
+
+def default_server_id(port: int | None = None) -> str:
+    """This server's name on the jobs it holds: host name and port (process id without one)."""
+    return f"{socket.gethostname()}:{port if port is not None else f'pid{os.getpid()}'}"
 
 
 def _resolve(future: asyncio.Future) -> None:

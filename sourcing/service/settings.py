@@ -61,7 +61,23 @@ class Settings(BaseSettings):
         default=60.0, gt=0, description="Time limit of POST /v1/solve, and the most it may ask for."
     )
     max_attempts: int = Field(
-        default=3, ge=1, description="Starts of a job before a server restart fails it for good."
+        default=3,
+        ge=1,
+        description="Starts of a job before it is failed for good (each start ended by its "
+        "server stopping).",
+    )
+    lease_seconds: float = Field(
+        default=30.0,
+        ge=0.3,
+        description="Seconds a server's hold on a running job lasts unless renewed; it renews "
+        "every third of it while the solve runs. Past it, any server sharing the database "
+        "re-queues the job: a killed server's jobs run again within this time.",
+    )
+    server_id: str | None = Field(
+        default=None,
+        max_length=200,
+        description="This server's name on the jobs it runs; default: host name and port "
+        "(a server started again under the same name takes its jobs back at once).",
     )
     retry_after: int = Field(default=5, ge=1, description="Retry-After seconds of a 429.")
     retain_sync_seconds: float = Field(

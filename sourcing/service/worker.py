@@ -1,9 +1,10 @@
 """What runs in a solver process: one job, start to finish, through :func:`sourcing.solve`.
 
 The web process never solves. The supervisor (:mod:`sourcing.service.jobs`) starts one process
-per job from a fork server that has already imported the engine (pandas, numpy, highspy), so a
-job starts in milliseconds, and stops a job by killing its process. The process talks back over
-a pipe:
+per queued job (:func:`run`) from a fork server that has already imported the engine (pandas,
+numpy, highspy), so a job starts in milliseconds, and stops a job by killing its process; a
+synchronous solve goes to a warm process (:func:`serve`, :mod:`sourcing.service.warm`) that
+solves one request after another. Either talks back over a pipe:
 
     ("phase", "solve")                       each engine phase as it starts (the job's progress)
     ("plan", plan_json, summary)             the plan, exactly as ``sourcing solve --format json``
@@ -19,16 +20,19 @@ otherwise print a traceback into the server's log for a failure that is nobody's
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
 import threading
 import traceback
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from sourcing.api import solve
 from sourcing.data.io import MODELS_DIR
+from sourcing.data.starter import TEMPLATE
 from sourcing.errors import InputError
 from sourcing.scenarios import SCENARIOS_DIR
 
@@ -42,7 +46,29 @@ def run(request_json: str, results: Connection, lifeline: Connection) -> None:
     # the job (it re-queues it), so the solver process ignores it and waits to be stopped
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with_server, args=(lifeline,), daemon=True).start()
+    _solve(request_json, results)
 
+
+def serve(tasks: Connection, results: Connection, lifeline: Connection) -> None:
+    """A warm solver process: solve each request received on ``tasks``, one at a time, until
+    the server goes (the server kills it to stop a solve, and starts another in its place).
+    One warm-up solve of the starter instance first loads what the engine imports lazily."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_server, args=(lifeline,), daemon=True).start()
+    try:
+        solve(Path(str(TEMPLATE)), Path(str(TEMPLATE / "model.yaml")))
+    except Exception:  # noqa: BLE001 - a warm-up only: the first real solve reports any error
+        pass
+    gc.freeze()  # the imported engine is never collected: keep it out of every collection
+    while True:
+        try:
+            request_json = tasks.recv()
+        except (EOFError, OSError):  # the server is gone
+            os._exit(ORPHANED)
+        _solve(request_json, results)
+
+
+def _solve(request_json: str, results: Connection) -> None:
     def send(message: tuple[Any, ...]) -> None:
         try:
             results.send(message)
