@@ -151,7 +151,7 @@ def solve(
         lap("extract")
     elif raw.termination is TerminationCondition.infeasible and explain_infeasible:
         starting("explain")
-        plan.infeasibility = explain.explain(data, lp, network, options)
+        plan.infeasibility = explain.explain(data, lp, network, options, warnings=warnings)
         lap("explain")
     seconds["total"] = sum(seconds.values())
     plan.stats = {

@@ -20,6 +20,16 @@ from sourcing.model.build import applied_rules, rule_names
 from sourcing.model.index import NO_PERIOD, ModelData
 from sourcing.model.rules.kind import Scope, kind_of
 
+
+@dataclass(frozen=True)
+class CannotHold(Problem):
+    """A rule that can never hold on this instance, as its ``check`` hook showed: the program
+    has no plan. A warning like the others (an error under ``--strict``): the solve still runs
+    and ends infeasible (exit 3), and the infeasibility explanation leads with it
+    (:func:`sourcing.results.explain.explain`), found in milliseconds where the elastic re-solve
+    of a MIP may take tens of seconds."""
+
+
 #: Problems of one kind named one by one; the rest are counted.
 LISTED = 20
 #: Countries named in one message; the rest are counted.
@@ -282,5 +292,5 @@ def check_rules_can_hold(data: ModelData, model: ModelSpec) -> list[Problem]:
         check = kind_of(rule).check
         if check is not None:
             for field, message in check(rule, name, Scope(data, scope, offering)):
-                problems.append(Problem(table, row, field, message))
+                problems.append(CannotHold(table, row, field, message))
     return problems

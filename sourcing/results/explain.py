@@ -19,10 +19,15 @@ and the rules free to give:
 
 The closed lanes that carry flow are the ones demand would need, and the drop in shortfall is
 what opening them would cover; ε is small enough that a lane is opened only to cover demand.
+
+Rules the pre-solve checks already showed cannot hold (``min_suppliers`` where too few countries
+have the capacity to count, :class:`sourcing.model.consistency.CannotHold`) lead the summary and
+are listed under ``rules_cannot_hold``: the reason in the data's own terms, before the slacks.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -30,6 +35,8 @@ import numpy as np
 import pandas as pd
 
 from sourcing.data.rows import frame_rows
+from sourcing.errors import Problem
+from sourcing.model.consistency import CannotHold
 from sourcing.model.index import NO_PERIOD, ModelData, closed_lanes
 from sourcing.model.lp import LinearProgram, VariableBlock
 from sourcing.model.network import LANE_LABEL, Network
@@ -85,10 +92,34 @@ def explain(
     network: Network,
     options: SolverOptions,
     name_closed_lanes: bool = True,
+    warnings: Sequence[Problem] = (),
 ) -> dict[str, Any]:
     """Why ``lp`` has no solution: the demand that cannot be covered (per mineral and site),
     the capacities that bind, the rules that must give and, with ``name_closed_lanes``, the
-    closed lanes that would cover the demand left short (one more solve, only when some is)."""
+    closed lanes that would cover the demand left short (one more solve, only when some is).
+
+    ``warnings``: the pre-solve checks' findings; those saying a rule cannot hold
+    (:class:`~sourcing.model.consistency.CannotHold`) lead the summary and make the table
+    ``rules_cannot_hold`` (table, row, field, message: where the rule is and why)."""
+    cannot_hold = [w for w in warnings if isinstance(w, CannotHold)]
+    why = _elastic_explanation(data, lp, network, options, name_closed_lanes)
+    if cannot_hold:
+        lines = ["Rules that cannot hold (found before solving):", *map(str, cannot_hold)]
+        why["summary"] = "\n".join([*lines, why["summary"]])
+    rows = [
+        {"table": w.table, "row": w.row, "field": w.field, "message": w.message}
+        for w in cannot_hold
+    ]
+    return {**why, "rules_cannot_hold": rows}
+
+
+def _elastic_explanation(
+    data: ModelData,
+    lp: LinearProgram,
+    network: Network,
+    options: SolverOptions,
+    name_closed_lanes: bool,
+) -> dict[str, Any]:
     relaxed, slacks = elastic(lp)
     cost = np.zeros(relaxed.n_vars)
     for name, ids in slacks.items():
