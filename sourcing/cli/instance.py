@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from sourcing.cli.options import (
+    ExtendOpt,
     Format,
     InstanceArg,
     ModelOpt,
@@ -24,6 +25,7 @@ from sourcing.cli.options import (
     _problem,
     _solver_option,
     err,
+    extended,
     solve_options,
 )
 from sourcing.cli.output import (
@@ -74,6 +76,7 @@ def solve(
     ] = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
+    extend: ExtendOpt = None,
 ) -> None:
     """Solve INSTANCE under a model and print the plan.
 
@@ -83,6 +86,7 @@ def solve(
     from sourcing.api import solve as solve_plan
 
     options = solve_options(time_limit, rel_gap, threads, strict)
+    model = extended(model, extend)
     chosen = format or _format_from(out)
     if chosen is Format.xlsx or report is not None:  # both show the input the plan answers
         instance, model = loaded = _load_for_output(instance, model, chosen, out)
