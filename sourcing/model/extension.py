@@ -109,9 +109,31 @@ def variables_model(
     taken |= {f"cost_{c}" for c in COST_COMPONENTS} | {"total_cost"}
     names = {str(f) for f in files}
 
+    pending = {name: block for name in ENGINE_VARIABLES if (block := lp.variables.get(name))}
+
+    def built(model: Any, name: str) -> Any:
+        """The engine's family ``name`` as a Pyomo Var, built on first use (a trivial extension
+        on lp-100k touches 2,000 supply variables, not 101,000 flows)."""
+        block = pending.pop(name)
+        binary = block.integer and bool(np.all(block.upper <= 1))
+        domain = pyo.Binary if binary else (pyo.Integers if block.integer else pyo.Reals)
+        var = pyo.Var(_labels(block.index), domain=domain, dense=True)
+        pyo.ConcreteModel.add_component(model, name, var)
+        return var
+
     class Extensible(pyo.ConcreteModel):  # type: ignore[misc, name-defined]
+        def __getattr__(self, name: str) -> Any:
+            if name in pending:
+                return built(self, name)
+            return super().__getattr__(name)
+
+        def component(self, name: Any) -> Any:
+            if isinstance(name, str) and name in pending:
+                return built(self, name)
+            return super().component(name)
+
         def add_component(self, name: str, val: Any) -> None:
-            if name in taken and getattr(self, "_engine_built", False):
+            if name in taken:
                 raise ValueError(f"'{name}' is the name of one of the engine's families")
             super().add_component(name, val)
             frame = sys._getframe(1)
@@ -121,15 +143,7 @@ def variables_model(
                 origin[name] = (Path(frame.f_code.co_filename), frame.f_lineno)
 
     model = Extensible(name="sourcing-extension")
-    for name in ENGINE_VARIABLES:
-        block = lp.variables.get(name)
-        if block is None:
-            continue
-        binary = block.integer and bool(np.all(block.upper <= 1))
-        domain = pyo.Binary if binary else (pyo.Integers if block.integer else pyo.Reals)
-        model.add_component(name, pyo.Var(_labels(block.index), domain=domain, dense=True))
-    model.total_cost = pyo.Objective(expr=0.0, sense=pyo.minimize)
-    model._engine_built = True
+    pyo.ConcreteModel.add_component(model, "total_cost", pyo.Objective(expr=0.0))
     return model
 
 
@@ -141,6 +155,9 @@ def translate(
 ) -> None:
     """Append the Vars, Constraints and objective terms added to ``model`` to ``lp``."""
     import pyomo.environ as pyo
+
+    if not isinstance(model.component("total_cost"), pyo.Objective):
+        raise problem(*fallback, "model.total_cost was removed: add terms to its expr instead")
 
     def where(component: Any) -> tuple[Path, int | None]:
         top = component.name.split(".")[0].split("[")[0]
