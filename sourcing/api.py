@@ -120,9 +120,10 @@ def solve(
     seconds["handoff"] = raw.times.get("handoff", 0.0)
     seconds["solve"] = sum(raw.times.get(k, 0.0) for k in ("start", "solve", "read"))
     clock = time.perf_counter()
-    if raw.termination is TerminationCondition.infeasible_or_unbounded:
+    if raw.termination is TerminationCondition.infeasible_or_unbounded and not spec.extensions:
         # every cost is ≥ 0 and every variable ≥ 0, so the objective is bounded below by 0:
-        # HiGHS's presolve could not tell which, but it can only be infeasible
+        # HiGHS's presolve could not tell which, but it can only be infeasible (an extension's
+        # own variables and cost terms may be unbounded: then the condition stays as it is)
         raw.termination = TerminationCondition.infeasible
 
     rules = applied_rules(data, spec)

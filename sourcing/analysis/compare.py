@@ -24,7 +24,7 @@ import pandas as pd
 
 from sourcing.analysis.common import concentration, total_unmet
 from sourcing.api import InstanceLike, load, solve
-from sourcing.model.lp import COST_COMPONENTS
+from sourcing.model.lp import COST_COMPONENTS, EXTENSION_COST
 from sourcing.results.plan import Plan
 from sourcing.scenarios import ScenarioLike
 from sourcing.solver import outcome
@@ -59,7 +59,8 @@ def compare(
             if progress is not None:
                 done = len(plans) + 1
                 progress(
-                    f"{model or 'least-cost'} / {label} ({done}/{len(chosen) * len(variants)})"
+                    f"{getattr(model, 'name', model) or 'least-cost'} / {label} "
+                    f"({done}/{len(chosen) * len(variants)})"
                 )
             plan = solve(
                 loaded,
@@ -91,7 +92,7 @@ def rows(plans: Sequence[tuple[str, Plan]]) -> pd.DataFrame:
             "status": _status(plan),
             "total": plan.objective if plan.has_solution else np.nan,
         }
-        for component in COST_COMPONENTS:
+        for component in (*COST_COMPONENTS, EXTENSION_COST):  # an extension's: when it has some
             record[_cost_column(component)] = plan.costs.get(component, np.nan)
         if plan.has_solution:
             record["shortfall"] = total_unmet(plan.shortfall)[0]
@@ -104,7 +105,7 @@ def rows(plans: Sequence[tuple[str, Plan]]) -> pd.DataFrame:
             record.update(concentration(plan.concentration))
         records.append(record)
     frame = pd.DataFrame.from_records(records)
-    costs = [_cost_column(c) for c in COST_COMPONENTS]
+    costs = [_cost_column(c) for c in (*COST_COMPONENTS, EXTENSION_COST)]
     used = [c for c in costs if (frame[c].fillna(0) != 0).any()]
     first = frame["total"].iloc[0] if len(frame) else np.nan
     frame["change"] = frame["total"] - first

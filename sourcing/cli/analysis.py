@@ -14,6 +14,7 @@ from sourcing.cli.options import (
     EXIT_OK,
     AnalysisFormat,
     AnalysisOut,
+    ExtendOpt,
     InstanceArg,
     ModelOpt,
     QuietOpt,
@@ -24,6 +25,7 @@ from sourcing.cli.options import (
     TimeLimitOpt,
     VerboseOpt,
     err,
+    extended,
     solve_options,
 )
 from sourcing.cli.output import _exit_code, _write_analysis, _write_report
@@ -53,6 +55,7 @@ def compare(
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
+    extend: ExtendOpt = None,
 ) -> None:
     """One row per model (and scenario): cost by component, shortfall, largest country share
     and HHI per stage, and the change against the first row.
@@ -63,10 +66,11 @@ def compare(
     from sourcing.analysis.tables import compare_text
 
     options = solve_options(time_limit, rel_gap, threads, strict)
+    models: list[str | None] = list(model or []) or [None]
     with Progress(err, quiet, verbose) as progress:
         frame = compare_models(
             instance,
-            model,
+            [extended(m, extend) for m in models],
             scenario,
             **options.kwargs(),
             progress=progress,
@@ -99,6 +103,7 @@ def stress(
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
+    extend: ExtendOpt = None,
 ) -> None:
     """N-1: lose each of the largest supplier countries in turn, re-solve (warm start), and
     rank the losses by unmet demand and extra cost.
@@ -111,6 +116,7 @@ def stress(
     from sourcing.analysis.tables import stress_text
 
     options = solve_options(time_limit, rel_gap, threads, strict)
+    model = extended(model, extend)
     try:
         with Progress(err, quiet, verbose) as progress:
             frame = stress_test(
@@ -147,6 +153,7 @@ def frontier(
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
+    extend: ExtendOpt = None,
 ) -> None:
     """The cost of tightening a share rule: cost, HHI and the rule's shadow price at each
     point, re-solving the built model (warm start); infeasible points are marked.
@@ -157,6 +164,7 @@ def frontier(
     from sourcing.analysis.tables import frontier_text
 
     options = solve_options(time_limit, rel_gap, threads, strict)
+    model = extended(model, extend)
     with Progress(err, quiet, verbose) as progress:
         frame = sweep(
             instance,
@@ -184,6 +192,7 @@ def report(
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
+    extend: ExtendOpt = None,
     compare_with: Annotated[
         list[str] | None,
         typer.Option(
@@ -210,6 +219,7 @@ def report(
     from sourcing.api import solve as solve_plan
 
     options = solve_options(time_limit, rel_gap, threads, strict)
+    model = extended(model, extend)
     loaded = load(instance, model)
     with Progress(err, quiet, verbose) as progress:
         plan = solve_plan(
@@ -223,7 +233,7 @@ def report(
         if compare_with:
             from sourcing.analysis import compare as compare_models
 
-            models = [model or "least-cost", *compare_with]
+            models = [model or "least-cost", *(extended(m, extend) for m in compare_with)]
             tables["Models compared"] = compare_models(
                 instance,
                 models,

@@ -13,6 +13,7 @@ import typer
 
 from sourcing.cli.options import (
     BlocksOpt,
+    ExtendOpt,
     Format,
     InstanceArg,
     JobsOpt,
@@ -26,6 +27,7 @@ from sourcing.cli.options import (
     _problem,
     _solver_option,
     err,
+    extended,
     solve_options,
 )
 from sourcing.cli.output import (
@@ -78,6 +80,7 @@ def solve(
     ] = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
+    extend: ExtendOpt = None,
 ) -> None:
     """Solve INSTANCE under a model and print the plan.
 
@@ -87,6 +90,7 @@ def solve(
     from sourcing.api import solve as solve_plan
 
     options = solve_options(time_limit, rel_gap, threads, strict)
+    model = extended(model, extend)
     chosen = format or _format_from(out)
     if chosen is Format.xlsx or report is not None:  # both show the input the plan answers
         instance, model = loaded = _load_for_output(instance, model, chosen, out)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -76,6 +76,15 @@ ModelOpt = Annotated[
     str | None,
     typer.Option("--model", "-m", help="Model name (under models/) or path; default least-cost."),
 ]
+ExtendOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--extend",
+        "-e",
+        help="A Python file defining extend(model): your own constraints in Pyomo, added to the "
+        "model's (repeatable).",
+    ),
+]
 QuietOpt = Annotated[
     bool, typer.Option("--quiet", "-q", help="Nothing on stderr but errors (no progress).")
 ]
@@ -131,3 +140,12 @@ def _format_from(out: Path | None) -> Format:
     if out is not None and out.suffix == "":
         return Format.csv
     return Format.table
+
+
+def extended(model: Any, extend: list[Path] | None) -> Any:
+    """``model`` with the ``--extend`` files after its own extensions (unchanged without)."""
+    if not extend:
+        return model
+    from sourcing.data.io import load_model, with_extensions
+
+    return with_extensions(load_model(model), [str(p) for p in extend])

@@ -81,12 +81,29 @@ def load_model(source: str | Path | dict[str, Any] | ModelSpec | None = None) ->
         path = find_named(str(source), MODELS_DIR, "model", "bundled")
         document = read_document(path, "model")
         document.setdefault("name", path.stem)
+        document = _extensions_beside(document, path)
     try:
         return ModelSpec.model_validate(document)
     except ValidationError as error:
         raise InputError([problem_from("model", e) for e in error.errors()]) from None
     except ValueError:  # an integer too long to become a name: see messages.huge_integer
         raise InputError([huge_integer("model", document)]) from None
+
+
+def _extensions_beside(document: dict[str, Any], path: Path) -> dict[str, Any]:
+    """A model file's ``extensions``, each relative to the model file (an absolute path kept)."""
+    extensions = document.get("extensions")
+    if not isinstance(extensions, list):
+        return document  # absent, or not a list: the schema says what is wrong
+    beside = [str(path.parent / e) if isinstance(e, str) else e for e in extensions]
+    return {**document, "extensions": beside}
+
+
+def with_extensions(spec: ModelSpec, files: list[str] | None) -> ModelSpec:
+    """``spec`` with the extension ``files`` (``--extend``) after its own."""
+    if not files:
+        return spec
+    return spec.model_copy(update={"extensions": [*spec.extensions, *map(str, files)]})
 
 
 def available_models() -> list[str]:

@@ -238,6 +238,9 @@ class ModelSpec(BaseModel):
     description: str = ""
     objective: Objective = Field(default_factory=CostObjective)
     rules: list[Rule] = Field(default_factory=list)
+    #: Python files, each defining ``extend(model)``: the planner's own clauses in Pyomo
+    #: (:mod:`sourcing.model.extension`); in a model file, relative to the file
+    extensions: list[str] = Field(default_factory=list)
 
     @field_validator("rules", mode="before")
     @classmethod

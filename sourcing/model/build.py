@@ -4,6 +4,7 @@
     define_contracts   fixed costs and minimum quantities (binaries)    (sourcing.model.contracts)
     define_rules       each rule of the model, then the instance's own  (sourcing.model.rules.*)
     define_risk        the weighted country-risk term of the objective
+    apply_extensions   the model's extensions: the planner's Pyomo  (sourcing.model.extension)
 
 Each rule's constraint families are named after the rule (its ``name``, or its type numbered when
 a model repeats a type), and those names are the keys of the rule duals in the plan.
@@ -15,6 +16,7 @@ from collections import Counter
 
 from sourcing.data.schema import ModelSpec, RiskObjective
 from sourcing.model.contracts import define_contracts
+from sourcing.model.extension import apply_extensions
 from sourcing.model.index import ModelData
 from sourcing.model.lp import LinearProgram
 from sourcing.model.network import Network, define_network
@@ -27,6 +29,8 @@ def build(data: ModelData, model: ModelSpec) -> tuple[LinearProgram, Network]:
     define_contracts(lp, data, network)
     define_rules(lp, data, network, model)
     define_risk(lp, data, network, model)
+    if model.extensions:  # the planner's own clauses in Pyomo, last
+        apply_extensions(lp, model.extensions)
     return lp, network
 
 

@@ -27,6 +27,9 @@ COST_COMPONENTS = (
     "risk",
     "shortfall",
 )
+#: The cost component of objective terms an extension adds (:mod:`sourcing.model.extension`):
+#: reported in the plan's costs only when a program has such terms.
+EXTENSION_COST = "extension"
 
 
 @dataclass
@@ -53,8 +56,13 @@ class VariableBlock:
 #:   rule      a diversification rule of the model or a contract term of the instance: the
 #:             rows a planner can be told to relax, and whose duals price a rule
 #:   cut       rows implied by the others, added to help the solver (never a reason)
-Role = Literal["network", "contract", "rule", "cut"]
-ROLES: tuple[Role, ...] = ("network", "contract", "rule", "cut")
+#:   extension rows a planner wrote in Pyomo (``--extend FILE.py``,
+#:             :mod:`sourcing.model.extension`): priced and relaxed like a rule's, and named as
+#:             the planner named them
+Role = Literal["network", "contract", "rule", "cut", "extension"]
+ROLES: tuple[Role, ...] = ("network", "contract", "rule", "cut", "extension")
+#: the roles whose rows a planner wrote and may be told to relax, and whose duals are prices
+PRICED_ROLES: tuple[Role, ...] = ("rule", "extension")
 
 
 @dataclass
@@ -125,7 +133,7 @@ class LinearProgram:
 
     def add_cost(self, component: str, cols: np.ndarray, coefs: np.ndarray | float) -> None:
         """Add ``coefs · x[cols]`` to the objective under a named cost component."""
-        if component not in COST_COMPONENTS:
+        if component not in COST_COMPONENTS and component != EXTENSION_COST:
             raise ValueError(f"unknown cost component '{component}'")
         coefs = np.broadcast_to(np.asarray(coefs, dtype=float), np.shape(cols))
         keep = coefs != 0

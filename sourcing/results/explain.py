@@ -37,8 +37,9 @@ import pandas as pd
 from sourcing.data.rows import frame_rows
 from sourcing.errors import Problem
 from sourcing.model.consistency import CannotHold
+from sourcing.model.extension import PREFIX as EXTENSION_PREFIX
 from sourcing.model.index import NO_PERIOD, ModelData, closed_lanes
-from sourcing.model.lp import LinearProgram, VariableBlock
+from sourcing.model.lp import PRICED_ROLES, LinearProgram, VariableBlock
 from sourcing.model.network import LANE_LABEL, Network
 from sourcing.solver import SolutionStatus, SolverOptions, solve_lp
 
@@ -56,10 +57,10 @@ def elastic(lp: LinearProgram) -> tuple[LinearProgram, dict[str, np.ndarray]]:
     """A copy of ``lp`` with a slack column on each demand and rule row; return it and the slack
     column ids by family.
 
-    Which rows relax is read from each family's role (:data:`sourcing.model.lp.Role`): demand and
-    the rules may give; the network and the contracts may not; a cut is dropped (it is implied by
-    hard demand, and once demand may fall short it no longer holds: relaxing it instead once
-    blamed a rule 'contract_cover' in a model that had none)."""
+    Which rows relax is read from each family's role (:data:`sourcing.model.lp.Role`): demand,
+    the rules and the planner's extensions may give; the network and the contracts may not; a cut
+    is dropped (it is implied by hard demand, and once demand may fall short it no longer holds:
+    relaxing it instead once blamed a rule 'contract_cover' in a model that had none)."""
     out = LinearProgram(dict(lp.variables), dict(lp.constraints), {}, lp.n_vars, lp.n_rows)
     slacks: dict[str, np.ndarray] = {}
     for name, block in lp.constraints.items():
@@ -67,7 +68,7 @@ def elastic(lp: LinearProgram) -> tuple[LinearProgram, dict[str, np.ndarray]]:
             free = np.full(len(block.index), np.inf)
             out.constraints[name] = replace(block, lower=-free, upper=free)
             continue
-        if block.role != "rule" and name != "demand":
+        if block.role not in PRICED_ROLES and name != "demand":
             continue
         n = len(block.index)
         if n == 0:
@@ -328,7 +329,12 @@ def _summary(
             for k, v in row._asdict().items()
             if k not in ("rule", "constraint", "relax_by") and v not in (None, NO_PERIOD)
         )
-        lines.append(f"rule {row.constraint} [{label}] must be relaxed by {row.relax_by:g}.")
+        if row.constraint.startswith(EXTENSION_PREFIX):  # the planner's clause, by its name
+            what = f"extension constraint '{row.constraint[len(EXTENSION_PREFIX) :]}'"
+            what += f" [{label}]" if label else ""
+        else:
+            what = f"rule {row.constraint} [{label}]"
+        lines.append(f"{what} must be relaxed by {row.relax_by:g}.")
     if not lines:
         return "infeasible, but the elastic re-solve needed no relaxation (numerical trouble?)"
     return "\n".join(lines)

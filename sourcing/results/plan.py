@@ -15,7 +15,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from sourcing.model.index import NO_PERIOD, ModelData
-from sourcing.model.lp import COST_COMPONENTS, LinearProgram
+from sourcing.model.lp import COST_COMPONENTS, EXTENSION_COST, PRICED_ROLES, LinearProgram
 from sourcing.model.network import Network
 from sourcing.results.rounding import tidy, tidy_frame
 from sourcing.solver import RawSolution, SolutionStatus, TerminationCondition
@@ -115,6 +115,8 @@ def extract(
     x = raw.x
     assert x is not None
     costs = {c: lp.component_cost(c, x) for c in COST_COMPONENTS}
+    if EXTENSION_COST in lp.costs:  # terms an extension added: shown only where there are some
+        costs[EXTENSION_COST] = lp.component_cost(EXTENSION_COST, x)
     costs["total"] = float(sum(costs.values()))
     out: dict[str, Any] = {
         "costs": costs,
@@ -258,7 +260,7 @@ def _duals(
     capacity = capacity[binding | valued].reset_index(drop=True)
     rules = []
     for name, block in lp.constraints.items():
-        if block.role != "rule":  # the rules' prices; the network's are the other tables
+        if block.role not in PRICED_ROLES:  # rules' and extensions' prices; the network's: above
             continue
         dual = row_dual[block.ids]
         active = np.abs(dual) > TOLERANCE * scaling.cost / scaling.row[block.ids]

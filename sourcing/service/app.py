@@ -322,7 +322,19 @@ def _load(instance: Any, model: Any) -> tuple[Any, ModelSpec, Any]:
     if model is not None and not isinstance(model, (str, dict)):
         raise InputError([Problem("model", None, None, "must be a name or a model document")])
     loaded, spec = load(instance, model_source(model))
+    if (isinstance(model, dict) and "extensions" in model) or spec.extensions:
+        raise InputError([NO_EXTENSIONS])
     return loaded, spec, model
+
+
+#: An extension file is code: the server runs none, whoever asks (README, "Service").
+NO_EXTENSIONS = Problem(
+    "model",
+    None,
+    "extensions",
+    "the service never runs an extension file (it is code): leave 'extensions' out of the "
+    "model, or solve with 'sourcing solve --extend FILE.py' on your own machine",
+)
 
 
 def _scenarios(scenario: Any) -> list[Any]:
