@@ -43,9 +43,12 @@ def validate(
     """
     loaded, spec = load(instance, model)
     loaded, changed = apply_scenarios(loaded, scenario)
-    warnings = changed + consistency.check(index_instance(loaded), spec)
+    data = index_instance(loaded)
+    warnings = changed + consistency.check(data, spec)
     if strict and warnings:
         raise InputError(warnings)
+    if spec.extensions:  # code: run it and translate it, so a broken file is found now
+        build(data, spec)
     return [str(w) for w in warnings]
 
 

@@ -274,3 +274,24 @@ def test_the_service_refuses_an_extension(tmp_path: Path):
         assert (problem["table"], problem["field"]) == ("model", "extensions")
         assert "never runs an extension file" in problem["message"]
     assert not marker.exists()
+
+
+def test_validate_runs_the_extension_and_export_writes_its_row(tmp_path: Path):
+    """`validate --extend` runs and translates the file (a broken one is exit 2 naming the file
+    and line before any solve); `export --extend` writes the cap's row into the LP file, with
+    both supply columns it sums."""
+    broken = tmp_path / "broken.py"
+    broken.write_text("def extend(model):\n    raise ValueError('no such clause')\n")
+    refused = run("validate", str(GALLIUM), "--extend", str(broken))
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "broken.py, line 2" in refused.stderr
+    valid = run("validate", str(GALLIUM), "--extend", str(CAP))
+    assert valid.returncode == 0, valid.stderr
+
+    written = tmp_path / "capped.lp"
+    exported = run("export", str(GALLIUM), "--extend", str(CAP), "--out", str(written))
+    assert exported.returncode == 0, exported.stderr
+    text = written.read_text()
+    row = text[text.index("china_kazakhstan_cap") :].split("\n\n")[0]
+    assert "supply(gallium__refining_CHN)" in row and "supply(gallium__refining_KAZ)" in row
+    assert "<= 60" in row

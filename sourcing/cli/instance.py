@@ -142,11 +142,15 @@ def validate(
     strict: Annotated[bool, typer.Option(help="Treat consistency warnings as errors.")] = False,
     scenario: ScenarioOpt = None,
     quiet: QuietOpt = False,
+    extend: ExtendOpt = None,
 ) -> None:
-    """Check INSTANCE (and a model) without solving: errors exit 2, warnings are listed."""
+    """Check INSTANCE (and a model) without solving: errors exit 2, warnings are listed.
+
+    With extensions (``--extend`` or the model's ``extensions``), each is run and translated,
+    so a broken one is found here, not at the first solve."""
     from sourcing.api import validate as check
 
-    warnings = check(instance, model, strict=strict, scenario=scenario)
+    warnings = check(instance, extended(model, extend), strict=strict, scenario=scenario)
     _warn(warnings, quiet)
     print(f"{instance}: valid" + (f", {len(warnings)} warning(s)" if warnings else ""))
 
@@ -175,14 +179,16 @@ def export(
     instance: InstanceArg,
     out: Annotated[Path, typer.Option(help="File to write: .lp or .mps.")],
     model: ModelOpt = None,
+    extend: ExtendOpt = None,
 ) -> None:
-    """Write the model's LP/MIP as an LP or MPS file, through its Pyomo model."""
+    """Write the model's LP/MIP as an LP or MPS file, through its Pyomo model (with any
+    ``--extend`` clauses)."""
     from sourcing.api import build_pyomo
     from sourcing.model.pyomo_model import write_file
 
     if out.suffix.lower() not in (".lp", ".mps"):
         raise InputError([_problem("out", f"write .lp or .mps, not '{out.suffix}'")])
-    pyomo_model = build_pyomo(instance, model)
+    pyomo_model = build_pyomo(instance, extended(model, extend))
     write_file(pyomo_model, out)
     size = f"{pyomo_model.nvariables()} variables, {pyomo_model.nconstraints()} constraints"
     print(f"wrote {out} ({size})")
