@@ -6,6 +6,8 @@
 Paths (all solve the ladder rung under the EU 65% cap, exempting EU members, with HiGHS):
     engine  ``sourcing.solve`` end to end: load and validate the CSV folder, index, check, build,
             hand off, solve, extract the plan (DataFrames, shares, duals). What a planner pays.
+    whole   the engine with ``blocks=False`` (``--whole``): the program as one matrix, as the
+            engine solved it before it split independent blocks (issue 12)
     floor   HiGHS alone: the engine's own matrix (saved as numpy arrays beforehand) read from
             disk, passed straight to highspy, solved, the solution read back: the physical
             limit, which issue 4 measures the engine against.
@@ -38,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PATHS = ("engine", "floor", "numpy", "pyomo", "linopy")
+PATHS = ("engine", "whole", "floor", "numpy", "pyomo", "linopy")
 CAP = 0.65
 
 
@@ -273,13 +275,13 @@ def run_numpy(rung: str) -> dict:
 # ---------------------------------------------------------------------------------------------
 # the engine, its Pyomo model, linopy
 # ---------------------------------------------------------------------------------------------
-def run_engine(rung: str) -> dict:
+def run_engine(rung: str, blocks: bool | None = None) -> dict:
     import sourcing
     from sourcing.bench.ladder import ensure
 
     folder = ensure(rung)
     start = time.perf_counter()
-    plan = sourcing.solve(folder, "eu-crma")
+    plan = sourcing.solve(folder, "eu-crma", blocks=blocks)
     total = time.perf_counter() - start
     s = plan.stats["seconds"]
     build = sum(s.get(k, 0.0) for k in ("load", "index", "check", "build"))
@@ -406,8 +408,14 @@ def run_linopy(rung: str) -> dict:
     }
 
 
+def run_whole(rung: str) -> dict:
+    """The engine handing HiGHS the program as one matrix (``--whole``), as before issue 12."""
+    return run_engine(rung, blocks=False)
+
+
 RUNNERS = {
     "engine": run_engine,
+    "whole": run_whole,
     "floor": run_floor,
     "numpy": run_numpy,
     "pyomo": run_pyomo,

@@ -18,13 +18,15 @@ from sourcing.data.schema import Instance, ModelSpec
 from sourcing.errors import InputError
 from sourcing.model import consistency
 from sourcing.model.build import applied_rules, build, rule_names
+from sourcing.model.consistency import CannotHold
 from sourcing.model.index import index_instance
 from sourcing.results import explain
+from sourcing.results.partial import partial_plan
 from sourcing.results.plan import Plan, extract
 from sourcing.scenarios import ScenariosLike, apply_scenarios
 from sourcing.solver import SolutionStatus, SolverOptions, TerminationCondition, price
 from sourcing.solver.blocks import find_blocks
-from sourcing.solver.split import solve_in_blocks
+from sourcing.solver.split import SPLIT_FROM, solve_in_blocks
 from sourcing.solver.start import solve_with_start
 
 InstanceLike = str | Path | dict[str, Any] | Instance
@@ -64,7 +66,7 @@ def solve(
     explain_infeasible: bool = True,
     progress: Callable[[str], None] | None = None,
     scenario: ScenariosLike = None,
-    blocks: bool = False,
+    blocks: bool | None = None,
     jobs: int | None = None,
 ) -> Plan:
     """The least-cost plan for ``instance`` under ``model`` (a name, a path or a ModelSpec).
@@ -76,11 +78,12 @@ def solve(
     :class:`~sourcing.scenarios.Scenario`) or a list of them, applied in order to the data
     before it is indexed; their warnings (names the instance lacks) join the plan's warnings.
 
-    ``blocks=True`` (or ``jobs``) solves an LP block by block when it separates
-    (:mod:`sourcing.solver.split`: no row couples two minerals or periods), in ``jobs`` worker
-    processes (default: one per core) when it is large. The default hands HiGHS the program as
-    one matrix: block by block, a degenerate LP may land on another of its optimal plans (same
-    cost, other flows), and the block path is not yet the default (docs/performance.md).
+    ``blocks``: whether to solve the program block by block (:mod:`sourcing.solver.split`: no
+    row couples two minerals or periods). ``None`` (the default) splits a program of at least
+    :data:`SPLIT_FROM` nonzeros, where it pays; a smaller one goes to HiGHS whole (milliseconds
+    either way). ``jobs``: worker processes for the blocks of a large program (the command line
+    gives one per core; here the default, ``None``, solves them in this process, since a worker
+    re-imports the caller's main module: see :mod:`sourcing.solver.split`).
     """
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
@@ -112,12 +115,13 @@ def solve(
     lap("build")
     starting("solve")
     options = SolverOptions(time_limit=time_limit, rel_gap=rel_gap, threads=threads, tee=tee)
-    # a MIP stays whole for now: block by block it loses the rounded-LP start, and each block
-    # stopping at its own gap moved recorded optima by up to the gap (1e-4)
-    split = (blocks or jobs is not None) and not lp.is_mip
-    parts = find_blocks(lp) if split else []
+    if blocks is None:
+        blocks = lp.n_nonzeros >= SPLIT_FROM
+    parts = find_blocks(lp) if blocks else []
+    # a (mineral, period) a pre-solve check proved to have no plan is not searched for one
+    settled = {w.proves: str(w) for w in warnings if isinstance(w, CannotHold) and w.proves}
     if len(parts) > 1:
-        raw = solve_in_blocks(lp, options, parts, jobs=jobs)
+        raw = solve_in_blocks(lp, options, parts, jobs=jobs, settled=settled)
     else:
         raw = solve_with_start(lp, options)  # a MIP starts from a rounded LP plan
     seconds["handoff"] = raw.times.get("handoff", 0.0)
@@ -147,7 +151,7 @@ def solve(
         priced = raw
         if raw.is_mip:
             starting("duals")
-            priced = price(lp, raw, options)
+            priced = price(lp, raw, options, blocks=parts, jobs=jobs)
             lap("duals")
         starting("extract")
         for key, value in extract(data, lp, network, raw, priced).items():
@@ -155,8 +159,24 @@ def solve(
         lap("extract")
     elif raw.termination is TerminationCondition.infeasible and explain_infeasible:
         starting("explain")
-        plan.infeasibility = explain.explain(data, lp, network, options, warnings=warnings)
+        # when every infeasible block was proved so before solving, the proof is the reason:
+        # the elastic re-solve would search those blocks anyway (tens of seconds for a MIP)
+        proved = raw.blocks is not None and all(
+            b["status"] != "infeasible" or b["proved_before_solving"] for b in raw.blocks
+        )
+        plan.infeasibility = explain.explain(
+            data, lp, network, options, warnings=warnings, elastic=not proved
+        )
         lap("explain")
+    if raw.status is SolutionStatus.no_solution and (part := partial_plan(data, lp, network, raw)):
+        starting("extract")  # the blocks that have a plan keep it, marked as partial
+        plan.infeasibility = {
+            **(plan.infeasibility or {}),
+            "partial_plan": part.pop("partial_plan"),
+        }
+        for key, value in part.items():
+            setattr(plan, key, value)
+        lap("extract")
     seconds["total"] = sum(seconds.values())
     plan.stats = {
         "variables": lp.n_vars,

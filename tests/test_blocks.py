@@ -9,6 +9,9 @@ infeasible.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -141,3 +144,88 @@ def test_the_command_line_reports_the_blocks():
     assert plan.objective == pytest.approx(whole.objective, rel=1e-9)
     labels = sorted(b["label"] for b in plan.stats["blocks"])
     assert labels == sorted({str(m) for m in whole.flows["mineral"]})
+
+
+def test_an_infeasible_mineral_leaves_the_others_their_plans(tmp_path):
+    """battery-demo under eu-crma with cobalt demand raised to 1,000,000 t (far beyond every
+    cobalt offer's capacity) and no penalty: cobalt's block is infeasible, so the instance is
+    (exit 3). Block by block, lithium and graphite keep their plans, marked partial: their flows
+    are there, cobalt's are not, and what they cost is what the same two blocks cost in the
+    ordinary instance, where cobalt's demand can be met (no row links the minerals, so cobalt's
+    demand cannot change their plans)."""
+    document = sourcing.load_instance(ROOT / "instances" / "battery-demo").model_dump()
+    for row in document["demand"]:
+        if row["mineral"] == "cobalt":
+            row["quantity"] = 1_000_000
+    plan = sourcing.solve(document, "eu-crma", blocks=True)
+    assert plan.termination_condition == "infeasible"
+    assert plan.solution_status == "no_solution" and plan.objective is None
+    marked = plan.infeasibility["partial_plan"]
+    assert [b["label"] for b in marked["blocks_without"]] == ["cobalt"]
+    assert sorted(marked["blocks_with_a_plan"]) == ["graphite", "lithium"]
+    assert set(plan.flows["mineral"]) == {"lithium", "graphite"}
+    assert set(plan.shares["mineral"]) == {"lithium", "graphite"}
+
+    ordinary = sourcing.solve(ROOT / "instances" / "battery-demo", "eu-crma", blocks=True)
+    cost_of = {b["label"]: b["objective"] for b in ordinary.stats["blocks"]}
+    assert marked["cost"] == pytest.approx(cost_of["lithium"] + cost_of["graphite"], rel=1e-9)
+    assert plan.costs["total"] == pytest.approx(marked["cost"], rel=1e-9)
+    assert not (plan.duals["demand"]["mineral"] == "cobalt").any()
+    # the explanation names cobalt, the block that must give
+    assert "cobalt" in json.dumps(plan.infeasibility["summary"])
+
+
+def test_the_partial_plan_and_exit_code_3_on_the_command_line(tmp_path):
+    """The same instance through `sourcing solve --blocks -f json`: exit 3 stays, and the JSON
+    carries the partial plan."""
+    document = sourcing.load_instance(ROOT / "instances" / "battery-demo").model_dump()
+    for row in document["demand"]:
+        if row["mineral"] == "cobalt":
+            row["quantity"] = 1_000_000
+    path = tmp_path / "short-of-cobalt.json"
+    path.write_text(json.dumps(document))
+    done = subprocess.run(
+        [sys.executable, "-m", "sourcing.cli", "solve", str(path), "-m", "eu-crma", "--blocks"]
+        + ["-f", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 3, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["infeasibility"]["partial_plan"]["blocks_without"][0]["label"] == "cobalt"
+    assert {f["mineral"] for f in answer["flows"]} == {"lithium", "graphite"}
+
+
+def test_a_block_proved_infeasible_before_solving_is_not_searched():
+    """battery-demo with "at least 2 cobalt refiners of at least 50%" (eu-crma's rules dropped):
+    cobalt's hard demand is 180 t, so a counted refiner needs 90 t of capacity, and only CHN
+    (1,000 t) has it (FIN 80, BEL 60, CAN 60, JPN 60). The pre-solve check proves cobalt has no
+    plan; block by block, cobalt's block is not searched, the elastic re-solve is skipped (the
+    proof is the explanation), and lithium and graphite keep their plans. Solved whole, the
+    same instance is infeasible too, and the elastic re-solve runs."""
+    model = {
+        "name": "two-cobalt-refiners",
+        "rules": [
+            {
+                "rule": "min_suppliers",
+                "minerals": ["cobalt"],
+                "stages": ["refining"],
+                "count": 2,
+                "min_share": 0.5,
+            }
+        ],
+    }
+    plan = sourcing.solve(ROOT / "instances" / "battery-demo", model, blocks=True)
+    assert plan.termination_condition == "infeasible"
+    [cobalt] = [b for b in plan.stats["blocks"] if b["label"] == "cobalt"]
+    assert cobalt["status"] == "infeasible" and cobalt["proved_before_solving"]
+    why = plan.infeasibility
+    assert "only CHN (1,000 t) can" in why["summary"]
+    assert "elastic re-solve was skipped" in why["summary"]
+    assert set(plan.flows["mineral"]) == {"lithium", "graphite"}
+
+    whole = sourcing.solve(ROOT / "instances" / "battery-demo", model, blocks=False)
+    assert whole.termination_condition == "infeasible"
+    assert "elastic re-solve was skipped" not in whole.infeasibility["summary"]
+    assert whole.infeasibility["rules"]  # the slacks name the rule rows that must give

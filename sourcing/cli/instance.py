@@ -43,6 +43,7 @@ from sourcing.cli.output import (
 from sourcing.cli.progress import Progress
 from sourcing.errors import InputError
 from sourcing.results import render
+from sourcing.solver.executor import cores
 
 
 def solve(
@@ -55,7 +56,7 @@ def solve(
     rel_gap: RelGapOpt = None,
     threads: ThreadsOpt = None,
     jobs: JobsOpt = None,
-    blocks: BlocksOpt = False,
+    blocks: BlocksOpt = None,
     format: Annotated[
         Format | None, typer.Option("--format", "-f", help="table (default), json, csv or xlsx.")
     ] = None,
@@ -107,7 +108,7 @@ def solve(
                 scenario=scenario,
                 progress=progress,
                 blocks=blocks,
-                jobs=jobs,
+                jobs=jobs if jobs is not None else cores(),
             )
     finally:
         if log:

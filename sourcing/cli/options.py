@@ -54,15 +54,17 @@ ThreadsOpt = Annotated[
 JobsOpt = Annotated[
     int | None,
     typer.Option(
-        help="Worker processes for --blocks (default: one per core); implies --blocks.",
+        help="Worker processes for a large program's blocks (default: one per core).",
         callback=_solver_option("threads"),  # the same check: a whole number, at least 1
     ),
 ]
 BlocksOpt = Annotated[
-    bool,
+    bool | None,
     typer.Option(
-        "--blocks",
-        help="Solve an LP's independent blocks (minerals, periods) one by one: same cost.",
+        "--blocks/--whole",
+        help="Solve the program block by block (minerals, periods) or as one matrix "
+        "(default: by block from 200,000 nonzeros).",
+        show_default=False,
     ),
 ]
 

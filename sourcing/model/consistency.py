@@ -18,7 +18,7 @@ from sourcing.data.schema import ModelSpec
 from sourcing.errors import Problem
 from sourcing.model.build import applied_rules, rule_names
 from sourcing.model.index import NO_PERIOD, ModelData
-from sourcing.model.rules.kind import Scope, kind_of
+from sourcing.model.rules.kind import Finding, Scope, kind_of
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,10 @@ class CannotHold(Problem):
     has no plan. A warning like the others (an error under ``--strict``): the solve still runs
     and ends infeasible (exit 3), and the infeasibility explanation leads with it
     (:func:`sourcing.results.explain.explain`), found in milliseconds where the elastic re-solve
-    of a MIP may take tens of seconds."""
+    of a MIP may take tens of seconds. ``proves``: the (mineral, period) the finding proves has
+    no plan at all, when it is such a proof (:class:`~sourcing.model.rules.kind.Finding`)."""
+
+    proves: tuple[str, str] | None = None
 
 
 #: Problems of one kind named one by one; the rest are counted.
@@ -291,6 +294,9 @@ def check_rules_can_hold(data: ModelData, model: ModelSpec) -> list[Problem]:
             continue
         check = kind_of(rule).check
         if check is not None:
-            for field, message in check(rule, name, Scope(data, scope, offering)):
-                problems.append(CannotHold(table, row, field, message))
+            for found in check(rule, name, Scope(data, scope, offering)):
+                finding = Finding(*found)
+                problems.append(
+                    CannotHold(table, row, finding.field, finding.message, finding.proves)
+                )
     return problems

@@ -175,6 +175,57 @@ class LinearProgram:
         self.n_rows += n
         return block.ids
 
+    def subprogram(self, cols: np.ndarray, rows: np.ndarray) -> LinearProgram:
+        """The program on columns ``cols`` and rows ``rows`` (sorted global ids) alone, its
+        families, roles, costs and labels kept, renumbered from 0: one independent block
+        (:mod:`sourcing.solver.blocks`). Every coefficient of a kept row must be on a kept
+        column."""
+        part = LinearProgram()
+        local = np.full(self.n_vars, -1, dtype=np.int64)
+        local[cols] = np.arange(len(cols))
+        for block in self.variables.values():
+            ids = block.ids
+            keep = local[ids] >= 0
+            if not keep.any():
+                continue
+            part.add_variables(
+                block.name,
+                block.index[keep],
+                block.lower[keep],
+                block.upper[keep],
+                block.integer,
+                np.nan if block.magnitude is None else block.magnitude[keep],
+            )
+        kept_row = np.full(self.n_rows, -1, dtype=np.int64)
+        kept_row[rows] = np.arange(len(rows))
+        for family in self.constraints.values():
+            keep = kept_row[family.ids] >= 0
+            if not keep.any():
+                continue
+            within = np.full(len(family.index), -1, dtype=np.int64)
+            within[keep] = np.arange(int(keep.sum()))
+            entries = kept_row[family.rows] >= 0
+            family_cols = local[family.cols[entries]]
+            assert (family_cols >= 0).all(), f"{family.name}: a kept row holds a dropped column"
+            part.add_constraints(
+                family.name,
+                family.index[keep],
+                within[family.rows[entries] - family.start],
+                family_cols,
+                family.vals[entries],
+                family.lower[keep],
+                family.upper[keep],
+                role=family.role,
+            )
+        for component, parts in self.costs.items():
+            for cost_cols, coefs in parts:
+                cost_cols = np.asarray(cost_cols)
+                coefs = np.broadcast_to(np.asarray(coefs, dtype=float), cost_cols.shape)
+                keep = local[cost_cols] >= 0
+                if keep.any():
+                    part.add_cost(component, local[cost_cols[keep]], coefs[keep])
+        return part
+
     # -- assembled views ---------------------------------------------------------------------
 
     def cost_vector(self, components: tuple[str, ...] | None = None) -> np.ndarray:

@@ -41,7 +41,8 @@ from sourcing.model.extension import PREFIX as EXTENSION_PREFIX
 from sourcing.model.index import NO_PERIOD, ModelData, closed_lanes
 from sourcing.model.lp import PRICED_ROLES, LinearProgram, VariableBlock
 from sourcing.model.network import LANE_LABEL, Network
-from sourcing.solver import SolutionStatus, SolverOptions, solve_lp
+from sourcing.solver import SolutionStatus, SolverOptions
+from sourcing.solver.split import solve_by_size
 
 RULE_WEIGHT = 1e-3
 TOL = 1e-6
@@ -87,6 +88,13 @@ def elastic(lp: LinearProgram) -> tuple[LinearProgram, dict[str, np.ndarray]]:
     return out, slacks
 
 
+#: the summary's last line when the pre-solve findings prove every infeasible block so
+SKIPPED = (
+    "(the elastic re-solve was skipped: the rules above cannot hold for the minerals with no "
+    "plan, whatever the rest of the plan is; fix them first)"
+)
+
+
 def explain(
     data: ModelData,
     lp: LinearProgram,
@@ -94,6 +102,7 @@ def explain(
     options: SolverOptions,
     name_closed_lanes: bool = True,
     warnings: Sequence[Problem] = (),
+    elastic: bool = True,
 ) -> dict[str, Any]:
     """Why ``lp`` has no solution: the demand that cannot be covered (per mineral and site),
     the capacities that bind, the rules that must give and, with ``name_closed_lanes``, the
@@ -101,9 +110,15 @@ def explain(
 
     ``warnings``: the pre-solve checks' findings; those saying a rule cannot hold
     (:class:`~sourcing.model.consistency.CannotHold`) lead the summary and make the table
-    ``rules_cannot_hold`` (table, row, field, message: where the rule is and why)."""
+    ``rules_cannot_hold`` (table, row, field, message: where the rule is and why).
+    ``elastic=False``: those findings prove every infeasible block so (the caller knows, from a
+    solve block by block); the elastic re-solve is skipped and the explanation says so."""
     cannot_hold = [w for w in warnings if isinstance(w, CannotHold)]
-    why = _elastic_explanation(data, lp, network, options, name_closed_lanes)
+    if elastic:
+        why = _elastic_explanation(data, lp, network, options, name_closed_lanes)
+    else:
+        why = {key: [] for key in ("uncovered", "binding_capacities", "rules", "closed_lanes")}
+        why["summary"] = SKIPPED
     if cannot_hold:
         lines = ["Rules that cannot hold (found before solving):", *map(str, cannot_hold)]
         why["summary"] = "\n".join([*lines, why["summary"]])
@@ -125,7 +140,7 @@ def _elastic_explanation(
     cost = np.zeros(relaxed.n_vars)
     for name, ids in slacks.items():
         cost[ids] = 1.0 if name == "demand" else RULE_WEIGHT
-    raw = solve_lp(relaxed, options, cost=cost)
+    raw = solve_by_size(relaxed, options, cost)
     if raw.status is SolutionStatus.no_solution or raw.x is None:
         return {
             "summary": "infeasible; the elastic re-solve found no explanation within the limits",
@@ -206,7 +221,7 @@ def _closed_lanes_needed(
     cost = np.zeros(opened.n_vars)
     cost[slacks["demand"]] = 1.0
     cost[flow] = RULE_WEIGHT / _most_flow_per_unit(data, uncovered)
-    raw = solve_lp(opened, options, cost=cost)
+    raw = solve_by_size(opened, options, cost)
     if raw.status is SolutionStatus.no_solution or raw.x is None:
         return empty, 0
     short = data.demand[["mineral", "period"]].assign(before=0.0, after=raw.x[slacks["demand"]])

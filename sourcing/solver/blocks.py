@@ -35,6 +35,7 @@ class Block:
     cols: np.ndarray
     rows: np.ndarray
     label: str
+    pairs: frozenset[tuple[str, str]] = frozenset()  # (mineral, period); period "" if none
 
     @property
     def size(self) -> int:
@@ -46,9 +47,10 @@ def find_blocks(lp: LinearProgram) -> list[Block]:
     n, m = lp.n_vars, lp.n_rows
     if n == 0:
         return []
-    starts, index, _ = lp.csr()
-    row_of = np.repeat(np.arange(m), np.diff(starts))
-    # nodes 0..n-1 are columns, n..n+m-1 rows; one edge per nonzero
+    families = list(lp.constraints.values())
+    index = np.concatenate([f.cols for f in families]) if families else np.zeros(0, np.int64)
+    row_of = np.concatenate([f.rows for f in families]) if families else np.zeros(0, np.int64)
+    # nodes 0..n-1 are columns, n..n+m-1 rows; one edge per coefficient (repeats do no harm)
     graph = coo_matrix(
         (np.ones(len(index), dtype=np.int8), (index, n + row_of)), shape=(n + m, n + m)
     )
@@ -58,7 +60,7 @@ def find_blocks(lp: LinearProgram) -> list[Block]:
     in_a_row[index] = True
     with_rows = np.unique(row_label) if m else np.zeros(0, dtype=label.dtype)
     if len(with_rows) <= 1:
-        return [Block(np.arange(n), np.arange(m), _label(lp, np.arange(n)))]
+        return [_labelled(lp, np.arange(n), np.arange(m))]
     first = with_rows[0]
     col_label = np.where(in_a_row, col_label, first)  # free columns ride with the first block
     col_order = np.argsort(col_label, kind="stable")
@@ -75,23 +77,23 @@ def find_blocks(lp: LinearProgram) -> list[Block]:
         )
         for k in range(len(with_rows))
     ]
-    blocks = [Block(b.cols, b.rows, _label(lp, b.cols)) for b in blocks]
+    blocks = [_labelled(lp, b.cols, b.rows) for b in blocks]
     return sorted(blocks, key=lambda b: -b.size)
 
 
-def _label(lp: LinearProgram, cols: np.ndarray) -> str:
-    """The (mineral, period) pairs of a block's columns: "ga", "ga 2027", "ga, ge 2027"."""
+def _labelled(lp: LinearProgram, cols: np.ndarray, rows: np.ndarray) -> Block:
+    """A block named by the (mineral, period) pairs of its columns: "ga", "ga 2027",
+    "ga, ge 2027"."""
     pairs: set[tuple[str, str]] = set()
     for block in lp.variables.values():
         lo, hi = block.start, block.start + len(block.index)
         inside = cols[(cols >= lo) & (cols < hi)] - lo
         if not len(inside) or "mineral" not in block.index.columns:
             continue
-        rows = block.index.iloc[inside]
-        periods = rows["period"] if "period" in rows.columns else [""] * len(rows)
-        pairs.update(zip(rows["mineral"].astype(str), map(str, periods), strict=True))
-    if not pairs:
-        return "(no mineral)"
+        found = block.index.iloc[inside]
+        periods = found["period"] if "period" in found.columns else [""] * len(found)
+        pairs.update(zip(found["mineral"].astype(str), map(str, periods), strict=True))
     minerals = sorted({m for m, _ in pairs})
     periods = sorted({p for _, p in pairs if p})
-    return ", ".join(minerals) + (f" {', '.join(periods)}" if periods else "")
+    label = ", ".join(minerals) + (f" {', '.join(periods)}" if periods else "")
+    return Block(cols, rows, label or "(no mineral)", frozenset(pairs))

@@ -6,6 +6,7 @@ and integrality is dropped: with the choices made, what would one more tonne of 
 point of a cap, cost? Every caller prices a plan here, one way:
 
     single solve         a fresh handoff of the LP with the binaries fixed (:func:`solve_lp`)
+    block by block       the same LP, one block at a time (:mod:`sourcing.solver.split`)
     warm session         the same change made in the HiGHS model the session holds, re-solved,
                          then undone, so the sweep goes on from the model it built
 
@@ -20,8 +21,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sourcing.model.lp import LinearProgram
+from sourcing.solver.blocks import Block
 from sourcing.solver.highs import read_solution, solve_lp
 from sourcing.solver.options import SolverOptions
+from sourcing.solver.split import solve_in_blocks
 from sourcing.solver.status import RawSolution
 
 if TYPE_CHECKING:
@@ -40,13 +43,18 @@ def price(
     raw: RawSolution,
     options: SolverOptions,
     session: Session | None = None,
+    blocks: list[Block] | None = None,
+    jobs: int | None = None,
 ) -> RawSolution:
     """The solution whose duals price ``raw``: ``raw`` itself for an LP or when no plan is
-    held; for a MIP, the LP with ``raw``'s binary choices fixed, solved afresh, or inside
-    ``session`` when one holds the model."""
+    held; for a MIP, the LP with ``raw``'s binary choices fixed, solved afresh (block by block
+    when ``blocks`` are given, in ``jobs`` workers), or inside ``session`` when one holds the
+    model."""
     if not raw.is_mip or raw.x is None:
         return raw
     integer, fixed = binary_choices(lp, raw)
+    if blocks is not None and len(blocks) > 1:
+        return solve_in_blocks(lp, options, blocks, jobs=jobs, fix=(integer, fixed))
     if session is None:
         return solve_lp(lp, options, relax_integrality=True, fix=(integer, fixed))
     return _price_in_session(session, integer, fixed)

@@ -2,8 +2,12 @@
 
 Every block is handed to HiGHS in the units the whole program was scaled to, so a block's
 numbers are exactly the whole's, and the merged answer reads back through the whole's scaling.
-The blocks go through an executor (:mod:`sourcing.solver.executor`): worker processes when the
-program is large enough to repay their start, in this process otherwise.
+The blocks go through an executor (:mod:`sourcing.solver.executor`): worker processes when
+``jobs`` are asked for and the program is large enough to repay their start, in this process
+otherwise. The command line asks for one per core; the Python API only when told (``jobs=N``),
+since a spawned worker re-imports the caller's main module, which a script must guard with
+``if __name__ == "__main__":`` (without it, the blocks are solved in process, and the plan's
+solver message says so).
 
 Merging, for blocks b with objective z_b and (for a MIP) best bound β_b:
 
@@ -18,6 +22,7 @@ covers all blocks: each block gets what is left of it when it starts.
 from __future__ import annotations
 
 import time
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -25,7 +30,7 @@ import numpy as np
 from sourcing.model.lp import LinearProgram
 from sourcing.solver.blocks import Block, find_blocks
 from sourcing.solver.executor import Executor, InProcess, local_executor
-from sourcing.solver.highs import new_highs, pass_model, read_solution
+from sourcing.solver.highs import new_highs, pass_model, read_solution, solve_lp
 from sourcing.solver.options import SolverOptions
 from sourcing.solver.scaling import ScaledModel, scaled_model
 from sourcing.solver.status import (
@@ -36,39 +41,55 @@ from sourcing.solver.status import (
     relative_gap,
 )
 
-#: below this many nonzeros a program is solved in this process: starting worker processes
-#: (about a second each) would cost more than the parallel solve saves
-WORKERS_FROM = 200_000
+#: the size (nonzeros) from which a program is solved block by block by default: below it the
+#: whole matrix solves in well under a second and a split saves nothing (docs/performance.md)
+SPLIT_FROM = 200_000
+
+#: below this many nonzeros an LP's blocks are solved in this process even when ``jobs`` are
+#: asked for: a spawned worker pays about two seconds of imports on its first task, more than
+#: lp-100k's whole solve (docs/performance.md). MIP blocks (seconds each) always repay it.
+WORKERS_FROM = 1_000_000
 
 
 @dataclass(frozen=True)
 class BlockTask:
-    """What a worker needs to solve one block: picklable arrays and options only."""
+    """What a worker needs to solve one block: picklable arrays and options only.
+
+    An LP block is a slice of the whole program in the whole's units (``model``), so its
+    numbers are exactly the whole's. A MIP block is its own program (``program``), solved like
+    a whole MIP: from a rounded-LP start (:mod:`sourcing.solver.start`) in its own units."""
 
     label: str
     model: ScaledModel
     integrality: np.ndarray
     options: SolverOptions
     deadline: float | None  # time.time() by which every block must be done
+    program: LinearProgram | None = None
 
 
 def solve_block(task: BlockTask) -> RawSolution:
     """Solve one block with HiGHS (in a worker or in this process)."""
     options = task.options
+    is_mip = bool(task.integrality.any())
     if task.deadline is not None:
         left = task.deadline - time.time()
         if left <= 0:
             return RawSolution(
                 TerminationCondition.time_limit,
                 SolutionStatus.no_solution,
-                bool(task.integrality.any()),
+                is_mip,
                 message="the time limit ran out before this block started",
             )
         options = replace(options, time_limit=left)
-    started = time.perf_counter()
-    is_mip = bool(task.integrality.any())
     if len(task.model.cost) == 0:
         return _rows_alone(task.model, is_mip)
+    if task.program is not None:
+        from sourcing.solver.start import solve_with_start
+
+        raw = solve_with_start(task.program, options)
+        raw.scaling = None  # in the block's own units; the merge reads the whole's
+        return raw
+    started = time.perf_counter()
     highs = pass_model(new_highs(options), task.model, task.integrality)
     if highs is None:
         return RawSolution(
@@ -83,6 +104,16 @@ def solve_block(task: BlockTask) -> RawSolution:
     raw = read_solution(highs, is_mip, task.model.scaling)
     raw.times = {"handoff": handed - started, "solve": solved - handed}
     return raw
+
+
+def _proven_infeasible(reason: str, is_mip: bool) -> RawSolution:
+    """A block a pre-solve check proved to have no plan: infeasible, not searched."""
+    return RawSolution(
+        TerminationCondition.infeasible,
+        SolutionStatus.no_solution,
+        is_mip,
+        message=f"not searched, proved before solving: {reason}",
+    )
 
 
 def _rows_alone(model: ScaledModel, is_mip: bool) -> RawSolution:
@@ -118,23 +149,62 @@ def solve_in_blocks(
     blocks: list[Block] | None = None,
     executor: Executor | None = None,
     jobs: int | None = None,
+    fix: tuple[np.ndarray, np.ndarray] | None = None,
+    cost: np.ndarray | None = None,
+    settled: dict[tuple[str, str], str] | None = None,
 ) -> RawSolution:
-    """Solve ``lp`` block by block (``blocks`` as :func:`find_blocks` gives them) and merge."""
+    """Solve ``lp`` block by block (``blocks`` as :func:`find_blocks` gives them) and merge.
+    ``fix=(cols, values)``: those columns fixed and integrality relaxed (a MIP plan's pricing,
+    :mod:`sourcing.solver.pricing`). ``cost``: minimise this instead of the program's cost (an
+    elastic re-solve's slacks, :mod:`sourcing.results.explain`); a MIP block then starts
+    without a rounded plan, which is priced by the program's cost. ``settled``: (mineral,
+    period) pairs a pre-solve check proved to have no plan, with why; a block holding one is
+    infeasible without a search (HiGHS took 45 s to prove mip-100k's m05 so)."""
     started = time.perf_counter()
     blocks = find_blocks(lp) if blocks is None else blocks
-    model = scaled_model(lp)
-    integrality = lp.integrality()
+    model = scaled_model(lp, cost, fix)
+    integrality = np.zeros(lp.n_vars, dtype=np.int32) if fix is not None else lp.integrality()
     deadline = None if options.time_limit is None else time.time() + options.time_limit
     tasks = [
-        BlockTask(b.label, model.take(b.cols, b.rows), integrality[b.cols], options, deadline)
+        BlockTask(
+            b.label,
+            model.take(b.cols, b.rows),
+            integrality[b.cols],
+            options,
+            deadline,
+            lp.subprogram(b.cols, b.rows) if integrality[b.cols].any() and cost is None else None,
+        )
         for b in blocks
     ]
-    if executor is None:
-        small = lp.n_nonzeros < WORKERS_FROM or len(blocks) < 2
-        executor = InProcess() if small else local_executor(jobs)
+    if executor is None:  # workers where they pay: jobs asked for, MIP blocks or a large LP
+        mip_blocks = any(task.program is not None for task in tasks)
+        small = not mip_blocks and lp.n_nonzeros < WORKERS_FROM
+        here = jobs is None or jobs <= 1 or len(blocks) < 2 or small
+        executor = InProcess() if here else local_executor(jobs)
+    proven = {
+        i: next(settled[pair] for pair in sorted(b.pairs) if pair in settled)
+        for i, b in enumerate(blocks)
+        if settled and b.pairs & settled.keys()
+    }
+    searched = [task for i, task in enumerate(tasks) if i not in proven]
     prepared = time.perf_counter()
-    answers = executor.map(solve_block, tasks)
-    merged = merge(lp, blocks, answers, model)
+    note = ""
+    try:
+        found = iter(executor.map(solve_block, searched))
+    except BrokenProcessPool as error:
+        # a spawned worker re-imports the caller's main module: a script without
+        # `if __name__ == "__main__":` cannot start one. Same answer, in this process.
+        found = iter(InProcess().map(solve_block, searched))
+        note = f"worker processes could not start ({error}); the blocks were solved in process"
+    answers = [
+        _proven_infeasible(proven[i], bool(tasks[i].integrality.any()))
+        if i in proven
+        else next(found)
+        for i in range(len(tasks))
+    ]
+    merged = merge(lp, blocks, answers, model, bool(integrality.any()), set(proven))
+    if note:
+        merged.message = "; ".join(m for m in (merged.message, note) if m)
     merged.times = {
         "handoff": prepared - started,
         "solve": time.perf_counter() - prepared,
@@ -144,7 +214,12 @@ def solve_in_blocks(
 
 
 def merge(
-    lp: LinearProgram, blocks: list[Block], answers: list[RawSolution], model: ScaledModel
+    lp: LinearProgram,
+    blocks: list[Block],
+    answers: list[RawSolution],
+    model: ScaledModel,
+    is_mip: bool,
+    proven: set[int] | None = None,
 ) -> RawSolution:
     """One answer for the whole program from its blocks' answers (module docstring)."""
     words = [outcome(a.termination, a.status) for a in answers]
@@ -164,17 +239,19 @@ def merge(
         status = SolutionStatus.optimal
     else:
         status = SolutionStatus.feasible
+    # values and duals of every block that has them; a block without a plan reads 0 (so a
+    # partial plan, of the blocks that have one, can be read where another block is infeasible)
     x = np.zeros(lp.n_vars)
-    row_dual: np.ndarray | None = np.zeros(lp.n_rows)
-    col_dual: np.ndarray | None = np.zeros(lp.n_vars)
+    row_dual, col_dual = np.zeros(lp.n_rows), np.zeros(lp.n_vars)
+    some_plan = some_duals = False
     for block, answer in zip(blocks, answers, strict=True):
         if answer.x is not None:
             x[block.cols] = answer.x
-        if answer.row_dual is None or answer.col_dual is None:
-            row_dual = col_dual = None
-        elif row_dual is not None and col_dual is not None:
+            some_plan = True
+        if answer.row_dual is not None and answer.col_dual is not None:
             row_dual[block.rows] = answer.row_dual
             col_dual[block.cols] = answer.col_dual
+            some_duals = True
     held = status is not SolutionStatus.no_solution
     objective = sum(a.objective or 0.0 for a in answers) if held else None
     bounds = [a.bound for a in answers]
@@ -185,24 +262,36 @@ def merge(
     return RawSolution(
         termination,
         status,
-        lp.is_mip,
+        is_mip,
         objective=objective,
         bound=bound,
         gap=gap,
-        x=x if held else None,
-        row_dual=row_dual if held else None,
-        col_dual=col_dual if held else None,
+        x=x if some_plan else None,
+        row_dual=row_dual if some_duals else None,
+        col_dual=col_dual if some_duals else None,
         message="; ".join(sorted({a.message for a in answers if a.message})),
         nodes=sum(a.nodes for a in answers),
         scaling=model.scaling,
         blocks=[
             {
                 "label": block.label,
+                "minerals": sorted({m for m, _ in block.pairs}),
+                "periods": sorted({p for _, p in block.pairs if p}),
                 "status": word,
+                "proved_before_solving": i in (proven or set()),
                 "objective": answer.objective,
                 "variables": len(block.cols),
                 "constraints": len(block.rows),
             }
-            for block, answer, word in zip(blocks, answers, words, strict=True)
+            for i, (block, answer, word) in enumerate(zip(blocks, answers, words, strict=True))
         ],
     )
+
+
+def solve_by_size(lp: LinearProgram, options: SolverOptions, cost: np.ndarray) -> RawSolution:
+    """``lp`` minimising ``cost``: block by block from :data:`SPLIT_FROM` nonzeros, as a plan
+    is, so the blocks that were feasible solve on their own and do not slow the one that is
+    not (the elastic re-solves of :mod:`sourcing.results.explain`); whole below."""
+    if lp.n_nonzeros >= SPLIT_FROM:
+        return solve_in_blocks(lp, options, cost=cost)
+    return solve_lp(lp, options, cost=cost)

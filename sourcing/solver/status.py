@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -57,7 +57,7 @@ class RawSolution:
     scaling: Scaling | None = None
     #: when solved in independent blocks (sourcing.solver.split): one entry per block, with its
     #: label (minerals and periods), outcome, objective and seconds; None for a whole solve
-    blocks: list[dict[str, object]] | None = None
+    blocks: list[dict[str, Any]] | None = None
 
 
 #: Exit codes of a solve (the command line's; the service and the analyses use the same words)

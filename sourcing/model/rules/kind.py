@@ -15,7 +15,10 @@ Hooks (all optional):
 
 ``check(rule, name, scope)``
     pre-solve: what makes the rule impossible to meet before any solve, as ``(field, message)``
-    pairs (:func:`sourcing.model.consistency.check_rules_can_hold` adds the table and the row).
+    pairs or :class:`Finding` (:func:`sourcing.model.consistency.check_rules_can_hold` adds the
+    table and the row). A finding that proves a mineral and period have no plan at all, whatever
+    the penalties, says which in ``proves``: a solve block by block then does not search that
+    block (:mod:`sourcing.solver.split`).
 ``cap(rule, members)``
     what the report draws as the rule's cap on a country's share of a stage
     (:func:`sourcing.report.charts.caps`); ``members`` expands country and group names into
@@ -31,7 +34,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any, NamedTuple, get_args
 
 import pandas as pd
 
@@ -61,6 +64,15 @@ class Scope:
         """A stage as the planner reads it: "li at stage 'refining' in period '2030'"."""
         text = mineral if stage is None else f"{mineral} at stage '{stage}'"
         return text if period == NO_PERIOD else f"{text} in period '{period}'"
+
+
+class Finding(NamedTuple):
+    """What a ``check`` hook found: the field to change, why, and, when the finding is a proof
+    that (mineral, period) has no plan (hard demand the rule cannot serve), that pair."""
+
+    field: str
+    message: str
+    proves: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -93,7 +105,7 @@ class RuleKind:
 
     spec: type[Selectors]
     define: Define
-    check: Callable[[Any, str, Scope], list[tuple[str, str]]] | None = None
+    check: Callable[[Any, str, Scope], list[tuple[str, str]] | list[Finding]] | None = None
     cap: Callable[[Any, Callable[[list[str] | None], set[str]]], CapDrawn | None] | None = None
     sweep: Sweep | None = None
     integer: bool = False

@@ -36,7 +36,7 @@ from sourcing.data.rule_specs import MaxSuppliers, MinSuppliers
 from sourcing.model.index import ModelData
 from sourcing.model.lp import LinearProgram
 from sourcing.model.network import OFFER_LABEL, VOLUME_LABEL, Network, offer_bound
-from sourcing.model.rules.kind import RuleKind, Scope, register
+from sourcing.model.rules.kind import Finding, RuleKind, Scope, register
 from sourcing.model.rules.select import in_countries, in_scope
 
 
@@ -112,7 +112,7 @@ def _count(
     )
 
 
-def check_min(rule: MinSuppliers, name: str, scope: Scope) -> list[tuple[str, str]]:
+def check_min(rule: MinSuppliers, name: str, scope: Scope) -> list[Finding]:
     """At least k suppliers cannot be had where fewer than k eligible countries offer, nor where
     fewer than k eligible offers have the capacity to supply μ of the stage's least volume."""
     chosen = (
@@ -127,7 +127,7 @@ def check_min(rule: MinSuppliers, name: str, scope: Scope) -> list[tuple[str, st
             too_few.add((s.mineral, s.period, s.stage))
             where = scope.where(s.mineral, s.period, s.stage)
             found.append(
-                (
+                Finding(
                     "count",
                     f"{name}: {where} has {n} eligible supplier countries, fewer than {rule.count}",
                 )
@@ -137,7 +137,7 @@ def check_min(rule: MinSuppliers, name: str, scope: Scope) -> list[tuple[str, st
 
 def _too_small(
     rule: MinSuppliers, name: str, scope: Scope, chosen: set[str] | None, skip: set[tuple]
-) -> list[tuple[str, str]]:
+) -> list[Finding]:
     """The stages (but those in ``skip``) where fewer than k eligible offers have a capacity of
     at least μ V̲ (the module's docstring): vectorised over the offers, a loop only over the
     stages found, so it costs milliseconds at any size."""
@@ -165,11 +165,14 @@ def _too_small(
         names = [f"{country[o]} ({_amount(capacity[o], unit)})" for o in who]
         can = f"only {_listed(names)} can" if names else "none can"
         found.append(
-            (
+            Finding(
                 "count",
                 f"{scope.where(s.mineral, s.period, s.stage)}: {name} needs {rule.count} "
                 f"countries able to supply at least {rule.min_share * 100:g}% "
                 f"({_amount(bar[i], unit)} of {_amount(s.least, unit)}), {can}",
+                # V̲ is hard demand carried back through the yields: no plan of this mineral
+                # and period has a smaller stage volume, so none can count k such suppliers
+                proves=(str(s.mineral), str(s.period)),
             )
         )
     return found
