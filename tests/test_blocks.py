@@ -229,3 +229,55 @@ def test_a_block_proved_infeasible_before_solving_is_not_searched():
     assert whole.termination_condition == "infeasible"
     assert "elastic re-solve was skipped" not in whole.infeasibility["summary"]
     assert whole.infeasibility["rules"]  # the slacks name the rule rows that must give
+
+
+def test_a_block_session_re_solves_only_the_blocks_a_change_touches():
+    """usgs-2024 under eu-crma, kept block by block: losing every offer of one country in one
+    mineral re-solves that mineral's block alone (35 of 36 answers are reused), and the cost is
+    the whole session's to HiGHS's tolerance; restoring the bounds gives the base cost back."""
+    from sourcing.solver.block_session import BlockSession
+    from sourcing.solver.session import Session
+
+    lp = program("usgs-2024", "eu-crma")
+    blocks = find_blocks(lp)
+    kept, whole = BlockSession(lp, SolverOptions(), blocks), Session(lp, SolverOptions())
+    base, base_whole = kept.solve(), whole.solve()
+    assert base.objective == pytest.approx(base_whole.objective, rel=1e-9)
+    assert kept.block_solves == len(blocks) == 36
+
+    supply = lp.variables["supply"]
+    positive = np.flatnonzero(base.x[supply.ids] > 1e-6)
+    first = supply.index.iloc[positive[0]]
+    lost = supply.ids[
+        (supply.index["mineral"] == first["mineral"]).to_numpy()
+        & (supply.index["country"] == first["country"]).to_numpy()
+    ]
+    for session in (kept, whole):
+        session.set_column_bounds(lost, upper=0.0)
+    cut, cut_whole = kept.solve(basis=kept.basis), whole.solve()
+    assert kept.block_solves == 37  # one block more, not 36
+    assert cut.objective == pytest.approx(cut_whole.objective, rel=1e-9)
+    assert cut.objective > base.objective
+
+    kept.set_column_bounds(lost, upper=kept.built_upper[lost])
+    assert kept.solve().objective == pytest.approx(base.objective, rel=1e-9)
+
+
+def test_stress_and_frontier_block_by_block_agree_with_the_whole(monkeypatch):
+    """The analyses on usgs-2024 under eu-crma with block sessions (forced here by lowering the
+    size rule to 0) give the whole session's table: same losses, same costs; same frontier."""
+    from sourcing.analysis import frontier, stress
+    from sourcing.solver import block_session
+
+    usgs = ROOT / "instances" / "usgs-2024"
+    whole_stress = stress(usgs, "eu-crma", top=4)
+    whole_frontier = frontier(usgs, "eu-crma", start=1.0, stop=0.5, points=3)
+    monkeypatch.setattr(block_session, "SPLIT_FROM", 0)
+    split_stress = stress(usgs, "eu-crma", top=4)
+    split_frontier = frontier(usgs, "eu-crma", start=1.0, stop=0.5, points=3)
+    assert list(split_stress["country"]) == list(whole_stress["country"])
+    np.testing.assert_allclose(split_stress["cost"], whole_stress["cost"], rtol=1e-9)
+    np.testing.assert_allclose(split_frontier["cost"], whole_frontier["cost"], rtol=1e-9)
+    np.testing.assert_allclose(
+        split_frontier["shadow_price"], whole_frontier["shadow_price"], rtol=1e-6, atol=1e-6
+    )

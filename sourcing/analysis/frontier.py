@@ -43,7 +43,7 @@ from sourcing.model.build import rule_names
 from sourcing.model.rules.kind import RuleKind, Sweep, kind_named, kind_of, kinds
 from sourcing.results.plan import shares_of
 from sourcing.scenarios import ScenariosLike
-from sourcing.solver.session import Session
+from sourcing.solver.block_session import open_session
 
 
 def sweepable() -> dict[str, Sweep]:
@@ -85,7 +85,7 @@ def frontier(
     swept, family, kind = _with_share(spec, list(loaded.rules), rule, start)
     built = build_model(loaded, swept, warnings, strict)
     rows, cols = _share_entries(built.lp, family, kind)
-    session = Session(built.lp, options_of(time_limit, rel_gap, threads))
+    session = open_session(built.lp, options_of(time_limit, rel_gap, threads))
     records = []
     for i, share in enumerate(np.round(np.linspace(start, stop, points), 12)):
         if progress is not None:

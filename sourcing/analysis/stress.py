@@ -42,7 +42,7 @@ from sourcing.results import explain
 from sourcing.results.plan import TOLERANCE, shortfall_of
 from sourcing.scenarios import ScenariosLike
 from sourcing.solver import SolverOptions
-from sourcing.solver.session import Session
+from sourcing.solver.block_session import open_session
 
 
 class NoBasePlan(SourcingError):
@@ -80,7 +80,7 @@ def stress(
     loaded, spec, warnings = load_with_scenarios(instance, model, scenario)
     built = build_model(loaded, spec, warnings, strict)
     options = options_of(time_limit, rel_gap, threads)
-    session = Session(built.lp, options)
+    session = open_session(built.lp, options)
     if progress is not None:
         progress("base plan")
     base = session.solve()
@@ -89,7 +89,7 @@ def stress(
         if is_infeasible(base):
             summary = explain.explain(built.data, built.lp, built.network, options)["summary"]
         raise NoBasePlan(status_of(base), summary)
-    base_basis = session.basis
+    base_basis: Any = session.basis  # a HighsBasis, or one per block (BlockSession)
     offers = built.data.offers
     value = base.x[built.network.supply] * offers["price"].to_numpy()
     candidates = _largest(offers, np.where(value > TOLERANCE, value, 0.0), top, by)

@@ -32,7 +32,7 @@ from sourcing.solver.blocks import Block, find_blocks
 from sourcing.solver.executor import Executor, InProcess, local_executor
 from sourcing.solver.highs import new_highs, pass_model, read_solution, solve_lp
 from sourcing.solver.options import SolverOptions
-from sourcing.solver.scaling import ScaledModel, scaled_model
+from sourcing.solver.scaling import ScaledModel, Scaling, scaled_model
 from sourcing.solver.status import (
     RawSolution,
     SolutionStatus,
@@ -202,7 +202,7 @@ def solve_in_blocks(
         else next(found)
         for i in range(len(tasks))
     ]
-    merged = merge(lp, blocks, answers, model, bool(integrality.any()), set(proven))
+    merged = merge(lp, blocks, answers, model.scaling, bool(integrality.any()), set(proven))
     if note:
         merged.message = "; ".join(m for m in (merged.message, note) if m)
     merged.times = {
@@ -217,7 +217,7 @@ def merge(
     lp: LinearProgram,
     blocks: list[Block],
     answers: list[RawSolution],
-    model: ScaledModel,
+    scaling: Scaling,
     is_mip: bool,
     proven: set[int] | None = None,
 ) -> RawSolution:
@@ -271,7 +271,7 @@ def merge(
         col_dual=col_dual if some_duals else None,
         message="; ".join(sorted({a.message for a in answers if a.message})),
         nodes=sum(a.nodes for a in answers),
-        scaling=model.scaling,
+        scaling=scaling,
         blocks=[
             {
                 "label": block.label,
