@@ -85,7 +85,7 @@ class Hedge:
 
     def to_dict(self, full: bool = False) -> dict[str, Any]:
         def money(v: float | None) -> float | None:
-            return v if v is None or full else tidy(v, money=True)
+            return v if v is None or full else float(tidy(v, money=True))
 
         def table(frame: pd.DataFrame, name: str) -> list[dict[str, Any]]:
             return _rows(frame if full else tidy_frame(frame, name))
@@ -155,8 +155,7 @@ def hedge(
     programs = [base] if spec.base_probability > 0 else []
     for entry in spec.scenarios:
         if entry.probability > 0:
-            sources = [entry.scenario] if isinstance(entry.scenario, str) else entry.scenario
-            found = [_resolve(s, folder) for s in sources]
+            found = [_resolve(s, folder) for s in entry.sources]
             name = _unique(entry.label, programs)
             programs.append(_program(loaded, model_spec, name, found, entry.probability, strict))
     risk = spec.risk
@@ -244,9 +243,9 @@ def hedge(
     )
 
 
-def _resolve(name: str, folder: Path | None) -> str:
+def _resolve(name: str | dict[str, Any], folder: Path | None) -> str | dict[str, Any]:
     """A scenario path relative to the hedge file when it is one there; else as written."""
-    if folder is not None and (folder / name).is_file():
+    if isinstance(name, str) and folder is not None and (folder / name).is_file():
         return str(folder / name)
     return name
 
@@ -265,7 +264,7 @@ def _program(
     loaded: Instance,
     spec: ModelSpec,
     name: str,
-    sources: list[str],
+    sources: list[str | dict[str, Any]],
     probability: float,
     strict: bool,
 ) -> ScenarioProgram:

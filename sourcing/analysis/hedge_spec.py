@@ -9,8 +9,9 @@
     # the base (no change) takes the remaining probability
 
 A scenario is a name of the library (``scenarios/``), a path (relative to the hedge file, or to
-the working directory), or a list of them applied together (``[a, b]``, as ``a+b`` in
-``sourcing compare``). Every problem names the file, the scenario's row (from 1) and the field.
+the working directory), a scenario document written inline, or a list of them applied together
+(``[a, b]``, as ``a+b`` in ``sourcing compare``). Every problem names the file, the scenario's
+row (from 1) and the field.
 """
 
 from __future__ import annotations
@@ -39,20 +40,27 @@ class Risk(BaseModel):
 
 class HedgedScenario(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    scenario: str | list[str]
+    scenario: str | dict[str, Any] | list[str | dict[str, Any]]
     probability: float = Field(ge=0.0, le=1.0, allow_inf_nan=False)
 
     @field_validator("scenario")
     @classmethod
-    def _named(cls, value: str | list[str]) -> str | list[str]:
-        if (isinstance(value, str) and not value.strip()) or (isinstance(value, list) and not value):
+    def _named(cls, value: Any) -> Any:
+        if (isinstance(value, str) and not value.strip()) or (
+            isinstance(value, list) and not value
+        ):
             raise ValueError("must name a scenario")
         return value
 
     @property
+    def sources(self) -> list[str | dict[str, Any]]:
+        """The scenarios applied together: names, paths or scenario documents."""
+        return self.scenario if isinstance(self.scenario, list) else [self.scenario]
+
+    @property
     def label(self) -> str:
-        names = [self.scenario] if isinstance(self.scenario, str) else self.scenario
-        return "+".join(Path(n).stem if n.endswith((".yaml", ".yml")) else n for n in names)
+        """How the plans name this scenario: its names (file stems), joined by '+'."""
+        return "+".join(_name(s) for s in self.sources)
 
 
 class HedgeSpec(BaseModel):
@@ -68,6 +76,12 @@ class HedgeSpec(BaseModel):
     def base_probability(self) -> float:
         """What the listed scenarios leave to the base (no change)."""
         return max(0.0, 1.0 - math.fsum(s.probability for s in self.scenarios))
+
+
+def _name(source: str | dict[str, Any]) -> str:
+    if isinstance(source, dict):
+        return str(source.get("name") or "scenario")
+    return Path(source).stem if source.endswith((".yaml", ".yml", ".json")) else source
 
 
 def load_hedge(source: str | Path | dict[str, Any] | HedgeSpec) -> tuple[HedgeSpec, Path | None]:
