@@ -225,6 +225,38 @@ def test_cvar_reserves_backups_below_the_break_even(cut_file):
     assert result.cvar == pytest.approx(16840)
 
 
+def test_contracts_are_signed_before_the_scenario_is_known():
+    """instances/examples/fixed-costs (a MIP): AUS 60 t at 10 (fee 300), CAN 60 t at 12 (fee
+    300, at least 50 t if used), USA unlimited at 13 (fee 390); 100 t. Its README: the optimum
+    signs USA alone (1,690); AUS + CAN cost 1,700. Add "USA cut" with p = 0.5, no reservation
+    fee, spot premium 0.5 (every tonne is reserved at no cost). Contracts are first-stage: USA
+    alone leaves the cut without a plan, AUS + USA or CAN + USA too (60 t each), all three cost
+    990 + 1,100 = 2,090; so AUS + CAN is signed in both scenarios: 1,700 each, expected 1,700.
+    Perfect foresight: 0.5 × 1,690 + 0.5 × 1,700 = 1,695, EVPI = 5. The base-only plan signs USA
+    alone, which leaves the cut without a plan: no VSS (null), and a warning says why."""
+    usa_cut = {
+        "name": "usa-cut",
+        "changes": [{"change": "capacity", "countries": ["USA"], "cut": 1}],
+    }
+    spec = {
+        "reservation_fee": 0.0,
+        "spot_premium": 0.5,
+        "scenarios": [{"scenario": usa_cut, "probability": 0.5}],
+    }
+    result = hedge(INSTANCES / "examples" / "fixed-costs", hedge=spec)
+    assert result.objective == pytest.approx(1700)
+    for plan in result.plans.values():
+        assert shares_of(plan) == pytest.approx({"AUS": 50.0, "CAN": 50.0})
+        assert plan.costs["fixed"] == pytest.approx(600)
+    assert result.evpi == pytest.approx(5)
+    assert result.vss is None
+    assert "VSS" in result.warnings[-1]
+
+
+def shares_of(plan) -> dict[str, float]:
+    return {r.country: float(r.quantity) for r in plan.shares.itertuples() if r.quantity > 1e-6}
+
+
 @pytest.mark.parametrize(
     ("document", "field", "says"),
     [

@@ -203,6 +203,12 @@ def hedge(
             probability @ [main.second_stage_cost(k, eev.x) for k in range(len(programs))]
         )
 
+    notes = sorted({w for p in programs for w in p.warnings})
+    if vss is None:
+        notes.append(
+            "the base-only plan's reservations and contracts leave a scenario without a plan: "
+            "its expected cost, and so the VSS, is unbounded (reported as null)"
+        )
     plans = {p.name: _plan(main, k, raw) for k, p in enumerate(programs)}
     cvar = None
     if main.eta is not None:
@@ -232,7 +238,7 @@ def hedge(
         ),
         purchases=_purchases(main, x),
         plans=plans,
-        warnings=sorted({w for p in programs for w in p.warnings}),
+        warnings=notes,
         stats={
             "variables": main.lp.n_vars,
             "constraints": main.lp.n_rows,
