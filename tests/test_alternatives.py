@@ -125,3 +125,21 @@ def test_cli_alternatives_json_holds_the_optimum_and_the_alternatives_as_plans(t
     from openpyxl import load_workbook
 
     assert load_workbook(book, read_only=True).sheetnames == ["summary", "plans", "shares"]
+
+
+def test_the_report_shows_the_alternatives_side_by_side(tmp_path):
+    """sourcing report --alternatives 1 on gallium (within 5%: at most 10,500, so 500 to
+    move tonnes off China: KAZ at 30 more a tonne takes 500/30 = 16.67 t, China keeps 83.33%)."""
+    from sourcing.report.alternatives import side_by_side
+
+    path = tmp_path / "gallium.json"
+    path.write_text(json.dumps(GALLIUM))
+    result = alternatives(GALLIUM, count=1)
+    frame = side_by_side(result)
+    by_country = dict(zip(frame["country"], frame["alternative 1"], strict=True))
+    assert by_country == pytest.approx({"CHN": 1 - 1 / 6, "KAZ": 1 / 6}, abs=1e-6)
+    out = tmp_path / "report.html"
+    done = run("report", str(path), "--alternatives", "1", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    page = out.read_text(encoding="utf-8")
+    assert 'id="alternatives"' in page and "alternative 1" in page
