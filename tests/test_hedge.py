@@ -347,3 +347,22 @@ def test_cli_hedge(tmp_path, cut_file):
     assert done.returncode == 2
     assert "hedge hedge.yaml, field 'risk.cvar_alpha'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_kazakhstan_partnership_hedge_against_chinas_measures():
+    """instances/kazakhstan-partnership/hedge/hedge.yaml (its README, "A hedge against China's
+    measures"): the library's antimony measures change nothing (the case already closes China's
+    antimony); the US ban extended to every mineral leaves China's 5,250 t of magnesium unmet,
+    with every other refiner already bought out: no backup to reserve, VSS = 0. EVPI is the fee
+    on China's magnesium wasted in the ban's 30%: 0.3 × 0.1 × 7,760.271629 × 5,250."""
+    folder = INSTANCES / "kazakhstan-partnership"
+    result = hedge(folder, "least-cost", hedge=folder / "hedge" / "hedge.yaml")
+    assert result.objective == pytest.approx(7_035_079_188.72, rel=1e-9)
+    assert result.reservation_fees == pytest.approx(621_575_121.57, rel=1e-9)
+    assert result.vss == pytest.approx(0, abs=1e-3)
+    assert result.evpi == pytest.approx(0.3 * 0.1 * 7760.271629 * 5250, rel=1e-6)
+    costs = dict(zip(result.scenarios["scenario"], result.scenarios["cost"], strict=True))
+    assert costs["cn-antimony-2024"] == pytest.approx(costs["base"], rel=1e-12)
+    assert costs["cn-us-export-ban-2024"] == pytest.approx(costs["base"], rel=1e-12)
+    banned = result.plans["cn-us-ban-all"].shortfall.set_index("mineral")["shortfall"]
+    assert banned["magnesium"] == pytest.approx(5250)

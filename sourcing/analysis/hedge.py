@@ -338,7 +338,7 @@ def _spot_premium(main: Extensive, k: int, x: np.ndarray) -> float:
 
 def _reservations(main: Extensive, x: np.ndarray, fee: float) -> pd.DataFrame:
     index = main.lp.variables["reserve"].index
-    reserved = x[main.reserve]
+    reserved = _clean(x[main.reserve])
     frame = index.assign(price=main.price, reserved=reserved, fee=fee * main.price * reserved)
     frame = frame[frame["reserved"] > 1e-7].reset_index(drop=True)
     return _no_period(frame)
@@ -352,14 +352,19 @@ def _purchases(main: Extensive, x: np.ndarray) -> pd.DataFrame:
         parts.append(
             offers[OFFER_LABEL].assign(
                 scenario=placed.scenario.name,
-                reserved=x[placed.reserved],
-                spot=x[placed.spot],
+                reserved=_clean(x[placed.reserved]),
+                spot=_clean(x[placed.spot]),
             )
         )
     frame = pd.concat(parts, ignore_index=True)
     frame = frame[(frame["reserved"] > 1e-7) | (frame["spot"] > 1e-7)]
     frame = frame[["scenario", *OFFER_LABEL, "reserved", "spot"]].reset_index(drop=True)
     return _no_period(frame)
+
+
+def _clean(values: np.ndarray) -> np.ndarray:
+    """Quantities with the solver's noise (|x| ≤ 1e-9, a -0.0) read as 0."""
+    return np.where(np.abs(values) <= 1e-9, 0.0, values)
 
 
 def _no_period(frame: pd.DataFrame) -> pd.DataFrame:
