@@ -41,6 +41,7 @@ from sourcing.analysis.hedge_spec import HedgeSpec, load_hedge
 from sourcing.api import InstanceLike, ModelLike, load
 from sourcing.data.schema import Instance, ModelSpec
 from sourcing.errors import SourcingError
+from sourcing.model.build import applied_rules, rule_names
 from sourcing.model.network import OFFER_LABEL
 from sourcing.results.plan import Plan, extract
 from sourcing.results.rounding import tidy, tidy_frame
@@ -179,18 +180,20 @@ def hedge(
     seen = []
     for k, program in enumerate(programs):
         say(f"perfect foresight: {program.name} ({k + 1}/{len(programs)})")
-        alone = _solved(form([replace(program, probability=1.0)]), options, program.name)
+        alone_form = form([replace(program, probability=1.0)])
+        alone = _solved(alone_form, options, program.name)
         assert alone.objective is not None
         seen.append(alone.objective)
         if program is base:
-            base_alone = alone
+            base_alone = (alone_form, alone)
     if base not in programs:
         say("the base alone")
-        base_alone = _solved(form([replace(base, probability=1.0)]), options, "for the base")
+        alone_form = form([replace(base, probability=1.0)])
+        base_alone = (alone_form, _solved(alone_form, options, "for the base"))
     wait_and_see = float(probability @ np.array(seen))
 
     say("base reservations under the scenarios")
-    eev = _base_evaluated(main, base_alone, options)
+    eev = _base_evaluated(main, *base_alone, options)
     vss = None
     if eev is not None and eev.objective is not None:
         # ≥ 0 in exact arithmetic (the base reservations are one choice the hedge had): a
@@ -209,7 +212,12 @@ def hedge(
             "the base-only plan's reservations and contracts leave a scenario without a plan: "
             "its expected cost, and so the VSS, is unbounded (reported as null)"
         )
-    plans = {p.name: _plan(main, k, raw) for k, p in enumerate(programs)}
+    if status_of(raw) != "optimal":
+        notes.append(
+            f"the hedge is {status_of(raw)}, not proven optimal (a limit was reached): VSS and "
+            "EVPI compare it with plans that may be better than it"
+        )
+    plans = {p.name: _plan(main, k, raw, model_spec) for k, p in enumerate(programs)}
     cvar = None
     if main.eta is not None:
         cvar = float(main.lp.cost_vector((CVAR,)) @ x) / weight + fees
@@ -287,17 +295,22 @@ def _solved(ef: Extensive, options: SolverOptions, what: str) -> RawSolution:
 
 
 def _base_evaluated(
-    main: Extensive, base_alone: RawSolution, options: SolverOptions
+    main: Extensive, base_form: Extensive, base_alone: RawSolution, options: SolverOptions
 ) -> RawSolution | None:
     """The hedge with the base-only reservations (and contracts) fixed: None if that leaves
-    no plan (a scenario needs a contract the base did not sign)."""
+    no plan (a scenario needs a contract the base did not sign).
+
+    The base-only reservations are what the base alone buys within its reservations: the same
+    as its reservations when reserving costs a fee, and the one sensible choice among the many
+    optimal ones when it is free (any R ≥ what is bought)."""
     assert base_alone.x is not None
-    reserve_alone = base_alone.x[: len(main.reserve)]  # the reservations come first in both
+    placed = base_form.placed[0]
+    reserve_alone = np.zeros(len(main.reserve))
+    reserve_alone[placed.base_offer] = np.maximum(base_alone.x[placed.reserved], 0.0)
     cols, values = [main.reserve], [reserve_alone]
     if "contract@0" in main.lp.variables:
-        first = len(main.reserve) + main.placed[0].scenario.lp.variables["contract"].start
-        n = len(main.lp.variables["contract@0"].index)
-        alone = np.round(base_alone.x[first : first + n])  # HiGHS holds 1 as 0.9999999
+        block = base_form.lp.variables["contract@0"]
+        alone = np.round(base_alone.x[block.ids])  # HiGHS holds 1 as 0.9999999
         for k in range(len(main.placed)):
             block = main.lp.variables[f"contract@{k}"]
             cols.append(block.ids)
@@ -306,15 +319,17 @@ def _base_evaluated(
     return raw if has_plan(raw.status) and raw.x is not None else None
 
 
-def _plan(main: Extensive, k: int, raw: RawSolution) -> Plan:
-    """Scenario k's plan, as a solve reports it, with the spot premium as a cost."""
+def _plan(main: Extensive, k: int, raw: RawSolution, spec: ModelSpec) -> Plan:
+    """Scenario k's plan, as a solve reports it, with the spot premium as a cost (no duals: a
+    scenario's rows are priced in the extensive form by its probability and the risk weight)."""
     assert raw.x is not None
     program = main.placed[k].scenario
     x = raw.x[main.columns(k)]
     own = RawSolution(raw.termination, raw.status, raw.is_mip, objective=None, x=x)
     plan = Plan(
         instance=program.data.instance.name,
-        model="hedge",
+        model=spec.name,
+        rules=rule_names(applied_rules(program.data, spec)),
         currency=program.data.instance.currency,
         unit=program.data.instance.unit,
         termination_condition=raw.termination,

@@ -224,7 +224,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/v1/jobs/{job_id}/plan", response_model=PlanOut, responses=documented(401, 404, 409))
     def job_plan(job_id: str, owner: Caller) -> Any:
-        """The job's plan (409 until it succeeded)."""
+        """The job's plan (409 until it succeeded); for a hedge or alternatives, that command's
+        JSON (`sourcing hedge`/`alternatives --format json`)."""
         found = _own(store, job_id, owner)
         if found.status != SUCCEEDED:
             raise HTTPException(409, f"the job has no plan: it is {found.status}")
