@@ -8,7 +8,7 @@ import pytest
 
 import sourcing
 from sourcing import cli
-from sourcing.analysis import compare, frontier, stress
+from sourcing.analysis import alternatives, compare, frontier, hedge, stress
 from sourcing.solver.options import SolveOptions
 
 
@@ -36,10 +36,12 @@ def test_commands_are_listed_in_the_order_they_always_were():
         "report",
         "convert",
         "init",
+        "hedge",  # issue 14: added after the commands that were
+        "alternatives",
     ]
 
 
-@pytest.mark.parametrize("entry", [sourcing.solve, compare, stress, frontier])
+@pytest.mark.parametrize("entry", [sourcing.solve, compare, stress, frontier, hedge, alternatives])
 def test_solve_options_are_keywords_of_every_entry_point(entry):
     options = SolveOptions(time_limit=5.0, rel_gap=0.01, threads=2, strict=True)
     parameters = inspect.signature(entry).parameters

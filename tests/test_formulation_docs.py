@@ -20,6 +20,8 @@ MODULES = [
     "sourcing/model/network.py",
     "sourcing/model/contracts.py",
     "sourcing/model/extension.py",
+    "sourcing/analysis/extensive.py",
+    "sourcing/analysis/alternatives.py",
     *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "sourcing" / "model" / "rules").glob("*.py")),
 ]
 LINE = re.compile(r"^\s*([a-z_]+(?::[a-z]+)?)\[[^\]]*\]\s+(.*)$")

@@ -465,6 +465,40 @@ def test_a_job_from_submission_to_plan(server: Server, api: httpx.Client):
     assert api.get(f"/v1/jobs/{job['id']}").json()["status"] == "succeeded"
 
 
+def test_a_hedge_and_alternatives_run_as_jobs(api: httpx.Client):
+    """POST /v1/jobs with ``analysis``: the result at /plan is the command line's JSON
+    (tests/test_hedge.py derives the gallium hedge: p = 0.5, expected 14,640, VSS 2,160); a
+    hedge scenario must be a bundled name or a document (a path is never read: 422), and a bad
+    hedge document is 422 naming the field."""
+    from tests.test_hedge import CHINA_CUT, GALLIUM
+
+    hedge = {
+        "reservation_fee": 0.1,
+        "spot_premium": 0.5,
+        "scenarios": [{"scenario": CHINA_CUT, "probability": 0.5}],
+    }
+    body = {"instance": GALLIUM, "analysis": {"type": "hedge", "hedge": hedge}}
+    job = api.post("/v1/jobs", json=body).json()
+    done = wait_for(api, job["id"], finished)
+    assert done["status"] == "succeeded", done
+    assert done["objective"] == pytest.approx(14640)
+    result = api.get(f"/v1/jobs/{job['id']}/plan").json()
+    assert (result["objective"], result["vss"], result["evpi"]) == (14640, 2160, 1220)
+    body = {"instance": GALLIUM, "analysis": {"type": "alternatives", "within": 0.3, "count": 1}}
+    job = api.post("/v1/jobs", json=body).json()
+    assert wait_for(api, job["id"], finished)["status"] == "succeeded"
+    found = api.get(f"/v1/jobs/{job['id']}/plan").json()
+    assert found["alternatives"][0]["objective"] == pytest.approx(13000)
+    path = {**hedge, "scenarios": [{"scenario": "/etc/passwd", "probability": 0.5}]}
+    refused = api.post("/v1/jobs", json={**body, "analysis": {"type": "hedge", "hedge": path}})
+    assert refused.status_code == 422
+    assert refused.json()["problems"][0]["field"] == "scenarios.scenario"
+    bad = {**hedge, "spot_premium": -1}
+    refused = api.post("/v1/jobs", json={**body, "analysis": {"type": "hedge", "hedge": bad}})
+    assert refused.status_code == 422
+    assert refused.json()["problems"][0]["field"] == "spot_premium"
+
+
 def test_cancel_stops_the_running_solver_process(server: Server, api: httpx.Client):
     idle = descendants(server.pid)  # the fork server and multiprocessing's resource tracker
     submitted = api.post("/v1/jobs", json={"instance": all_or_nothing_lots()})

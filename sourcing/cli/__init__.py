@@ -10,7 +10,8 @@ Exit codes (also in ``sourcing --help``):
 
 The commands live by group: :mod:`~sourcing.cli.instance` (solve, validate, schema, export,
 models, convert, init), :mod:`~sourcing.cli.ops` (bench, serve, scenarios) and
-:mod:`~sourcing.cli.analysis` (compare, stress, frontier, report); what they share (exit codes,
+:mod:`~sourcing.cli.analysis` (compare, stress, frontier, report), :mod:`~sourcing.cli.hedging`
+(hedge, alternatives); what they share (exit codes,
 stderr, option types, the :class:`~sourcing.solver.options.SolveOptions` they build from
 ``--time-limit``, ``--rel-gap``, ``--threads`` and ``--strict``) in :mod:`~sourcing.cli.options`,
 and where their results go in :mod:`~sourcing.cli.output`. They are registered below in the
@@ -26,6 +27,7 @@ from typing import Annotated
 import typer
 
 from sourcing.cli.analysis import StressBy, compare, frontier, report, stress
+from sourcing.cli.hedging import alternatives, hedge
 from sourcing.cli.instance import convert, export, init, models, schema, solve, validate
 from sourcing.cli.ops import bench, scenarios, serve
 from sourcing.cli.options import (
@@ -88,6 +90,7 @@ __all__ = [
     "ThreadsOpt",
     "TimeLimitOpt",
     "VerboseOpt",
+    "alternatives",
     "app",
     "bench",
     "compare",
@@ -95,6 +98,7 @@ __all__ = [
     "err",
     "export",
     "frontier",
+    "hedge",
     "init",
     "main",
     "models",
@@ -183,6 +187,8 @@ for command in (
     report,
     convert,
     init,
+    hedge,
+    alternatives,
 ):
     app.command()(command)
 

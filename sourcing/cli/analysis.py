@@ -208,6 +208,14 @@ def report(
             "points: the frontier table and plot.",
         ),
     ] = None,
+    alternatives: Annotated[
+        int | None,
+        typer.Option(
+            "--alternatives",
+            min=1,
+            help="Also look for N plans within 5% of the optimum that use other countries.",
+        ),
+    ] = None,
 ) -> None:
     """Solve INSTANCE and write one self-contained HTML report: headline figures, the flows as a
     Sankey diagram per mineral, country shares per stage against the rules' caps, and the
@@ -254,6 +262,19 @@ def report(
                 strict=options.strict,
                 progress=progress,
             )
-    _write_report(out, plan, loaded, scenario, tables=tables, frontier=swept)
+        found = None
+        if alternatives:
+            from sourcing.analysis.alternatives import alternatives as generate
+
+            found = generate(
+                instance,
+                model,
+                count=alternatives,
+                scenario=scenario,
+                time_limit=options.time_limit,
+                strict=options.strict,
+                progress=progress,
+            )
+    _write_report(out, plan, loaded, scenario, tables, swept, found)
     print(f"wrote {out}")
     raise typer.Exit(_exit_code(plan))

@@ -55,13 +55,23 @@ def _write_workbook(out: Path, plan, loaded, scenario) -> None:
     write_plan(plan, out, apply_scenarios(instance, scenario)[0], model)
 
 
-def _write_report(out: Path, plan, loaded, scenario, tables=None, frontier=None) -> None:
+def _write_report(
+    out: Path, plan, loaded, scenario, tables=None, frontier=None, alternatives=None
+) -> None:
     from sourcing.report import write_report
     from sourcing.scenarios import apply_scenarios
 
     instance, model = loaded
     changed = apply_scenarios(instance, scenario)[0]
-    write_report(out, plan, changed, model=model, tables=tables, frontier=frontier)
+    write_report(
+        out,
+        plan,
+        changed,
+        model=model,
+        tables=tables,
+        frontier=frontier,
+        alternatives=alternatives,
+    )
 
 
 def _write_analysis(

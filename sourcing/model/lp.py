@@ -59,8 +59,12 @@ class VariableBlock:
 #:   extension rows a planner wrote in Pyomo (``--extend FILE.py``,
 #:             :mod:`sourcing.model.extension`): priced and relaxed like a rule's, and named as
 #:             the planner named them
-Role = Literal["network", "contract", "rule", "cut", "extension"]
-ROLES: tuple[Role, ...] = ("network", "contract", "rule", "cut", "extension")
+#:   hedge     rows of a two-stage extensive form (``sourcing hedge``,
+#:             :mod:`sourcing.analysis.extensive`): a scenario's purchases split into reserved and
+#:             spot, reserved ones held to the first-stage reservation, contracts shared by every
+#:             scenario, and the CVaR excess of a scenario's cost
+Role = Literal["network", "contract", "rule", "cut", "extension", "hedge"]
+ROLES: tuple[Role, ...] = ("network", "contract", "rule", "cut", "extension", "hedge")
 #: the roles whose rows a planner wrote and may be told to relax, and whose duals are prices
 PRICED_ROLES: tuple[Role, ...] = ("rule", "extension")
 

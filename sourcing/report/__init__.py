@@ -4,7 +4,7 @@ Sections: headline figures; cost by component; per mineral, a Sankey diagram of 
 the first stage's countries through each processing stage to the buyer's sites, and bar charts
 of each country's share of every stage with the cap of the ``max_country_share`` rules drawn on
 them; the binding rules and their prices (the plan's duals); unmet demand; then any comparison
-tables and a frontier (a table and a plot) given by the caller.
+tables, a frontier (a table and a plot) and near-optimal alternatives given by the caller.
 
 Charts are plotly figures drawn by plotly.js, which the file carries (about 4.8 MB, once):
 interactive (hover shows each flow's quantity and unit cost), laid out by a maintained Sankey
@@ -35,12 +35,15 @@ def render_report(
     model: ModelSpec | None = None,
     tables: Mapping[str, pd.DataFrame] | None = None,
     frontier: pd.DataFrame | None = None,
+    alternatives: Any = None,
 ) -> str:
     """The report's HTML for ``plan``, solved from ``instance`` under ``model``.
 
     ``tables``: further tables by title (e.g. a comparison of models), shown as they are.
     ``frontier``: one row per point of a sweep, with ``share`` (or ``cap``, ``point``), ``cost`` and
     optionally ``hhi`` and ``shadow_price``: shown as a table and a plot.
+    ``alternatives``: a :class:`sourcing.analysis.alternatives.Alternatives`: its plans' costs and
+    shares side by side (:mod:`sourcing.report.alternatives`).
     """
     title = f"{plan.instance} under {plan.model}"
     page = Page(f"Sourcing plan: {title}")
@@ -67,6 +70,10 @@ def render_report(
         page.heading("Frontier", anchor="frontier")
         page.chart(charts.frontier(frontier, currency), "frontier")
         page.add(table(frontier, "frontier", currency, unit))
+    if alternatives is not None:
+        from sourcing.report.alternatives import alternatives_section
+
+        alternatives_section(page, alternatives)
     return page.html()
 
 

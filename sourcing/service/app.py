@@ -1,7 +1,7 @@
 """The HTTP service: thin routes over :func:`sourcing.load` and the job queue.
 
     POST /v1/solve          solve now (bounded by the server's time limit) and return the plan
-    POST /v1/jobs           queue a solve: 202 and the job
+    POST /v1/jobs           queue a solve, or a hedge or alternatives: 202 and the job
     GET  /v1/jobs           the caller's jobs, newest first
     GET  /v1/jobs/{id}      one job: status, progress, timings
     GET  /v1/jobs/{id}/plan its plan, once it succeeded
@@ -39,7 +39,8 @@ from sourcing.api import load, validate
 from sourcing.data.io import MODELS_DIR, available_models, load_model
 from sourcing.data.schema import ModelSpec
 from sourcing.errors import InputError, Problem, SourcingError
-from sourcing.scenarios import apply_scenarios, available_scenarios
+from sourcing.scenarios import apply_scenarios
+from sourcing.service.analyses import bundled_scenarios, check_analysis
 from sourcing.service.auth import Caller
 from sourcing.service.db import (
     CANCELLED,
@@ -63,6 +64,7 @@ from sourcing.service.jobs import (
 from sourcing.service.limits import check_size, check_time_limit
 from sourcing.service.schemas import (
     HealthOut,
+    JobIn,
     JobOut,
     JobsOut,
     PlanOut,
@@ -196,8 +198,9 @@ def create_app(settings: Settings) -> FastAPI:
             **documented(400, 401, 408, 413, 422, 429),
         },
     )
-    def submit(body: SolveIn, owner: Caller, response: Response) -> Any:
-        """Queue a solve; poll `GET /v1/jobs/{id}` and fetch `GET /v1/jobs/{id}/plan`."""
+    def submit(body: JobIn, owner: Caller, response: Response) -> Any:
+        """Queue a solve, a hedge or alternatives (`analysis`); poll `GET /v1/jobs/{id}` and
+        fetch `GET /v1/jobs/{id}/plan` (for an analysis: the command's JSON)."""
         limit = check_time_limit(body.options.time_limit, settings.max_time_limit, "max_time_limit")
         job, request = _prepare(body, owner, JOB, limit)
         job = store.add(job, request)
@@ -221,7 +224,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/v1/jobs/{job_id}/plan", response_model=PlanOut, responses=documented(401, 404, 409))
     def job_plan(job_id: str, owner: Caller) -> Any:
-        """The job's plan (409 until it succeeded)."""
+        """The job's plan (409 until it succeeded); for a hedge or alternatives, that command's
+        JSON (`sourcing hedge`/`alternatives --format json`)."""
         found = _own(store, job_id, owner)
         if found.status != SUCCEEDED:
             raise HTTPException(409, f"the job has no plan: it is {found.status}")
@@ -270,7 +274,7 @@ def create_app(settings: Settings) -> FastAPI:
         """The request checked (as the command line checks it) and its job, not yet stored;
         the request as the JSON a solver process reads."""
         loaded, spec, model = _load(body.instance, body.model)
-        scenario = _scenarios(body.scenario)
+        scenario = bundled_scenarios(body.scenario)
         loaded, _ = apply_scenarios(loaded, scenario_source(scenario))  # limits count the result
         check_size(loaded, settings.max_offers, settings.max_lanes)
         if kind == SOLVE:
@@ -289,6 +293,7 @@ def create_app(settings: Settings) -> FastAPI:
             "model": model,
             "scenario": scenario,
             "options": options,
+            "analysis": check_analysis(getattr(body, "analysis", None), scenario),
         }
         try:
             text = json.dumps(request, allow_nan=False)
@@ -335,21 +340,6 @@ NO_EXTENSIONS = Problem(
     "the service never runs an extension file (it is code): leave 'extensions' out of the "
     "model, or solve with 'sourcing solve --extend FILE.py' on your own machine",
 )
-
-
-def _scenarios(scenario: Any) -> list[Any]:
-    """The request's scenarios as a list; a name must be a bundled scenario's (the server never
-    reads a path a caller names)."""
-    chosen = [] if scenario is None else scenario if isinstance(scenario, list) else [scenario]
-    bundled = available_scenarios()
-    for number, item in enumerate(chosen, 1):
-        if isinstance(item, str) and item not in bundled:
-            message = f"no bundled scenario '{item}' ({', '.join(bundled)})"
-            raise InputError([Problem("scenario", number, None, message)])
-        if not isinstance(item, (str, dict)):
-            message = "must be a bundled scenario's name or a scenario document"
-            raise InputError([Problem("scenario", number, None, message)])
-    return chosen
 
 
 def _own(store: Store, job_id: str, owner: str) -> JobRecord:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pandas as pd
 from pydantic import (
@@ -22,6 +22,7 @@ from pydantic import (
     SkipValidation,
     StrictBool,
     StrictFloat,
+    StrictInt,
     create_model,
 )
 
@@ -71,6 +72,34 @@ class SolveIn(BaseModel):
         "document (`sourcing schema scenario`), or a list of them.",
     )
     options: SolveOptions = Field(default_factory=SolveOptions)
+
+
+class HedgeJob(BaseModel):
+    """``sourcing hedge``: the hedge document as a hedge file holds it (its scenarios: bundled
+    names or scenario documents)."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["hedge"]
+    hedge: dict[str, Any] = Field(
+        description="reservation_fee, spot_premium, optional risk {cvar_alpha, weight}, and "
+        "scenarios [{scenario, probability}] (the base takes the rest)."
+    )
+
+
+class AlternativesJob(BaseModel):
+    """``sourcing alternatives``: plans within (1 + within) × the optimum's cost."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    type: Literal["alternatives"]
+    within: StrictFloat = Field(default=0.05, ge=0, description="0.05: at most 5% dearer.")
+    count: StrictInt = Field(default=5, ge=1, le=20, description="How many to look for.")
+
+
+class JobIn(SolveIn):
+    """A solve, or with ``analysis`` a hedge or alternatives: the job's result (at
+    ``/v1/jobs/{id}/plan``) is then that command's JSON instead of a plan."""
+
+    analysis: Annotated[HedgeJob | AlternativesJob, Field(discriminator="type")] | None = None
 
 
 class ValidateIn(BaseModel):

@@ -33,7 +33,7 @@ from typing import Any
 from sourcing.api import solve
 from sourcing.data.io import MODELS_DIR
 from sourcing.data.starter import TEMPLATE
-from sourcing.errors import InputError
+from sourcing.errors import InputError, SourcingError
 from sourcing.scenarios import SCENARIOS_DIR
 
 #: exit status of a solver process whose server went away
@@ -77,6 +77,9 @@ def _solve(request_json: str, results: Connection) -> None:
 
     request = json.loads(request_json)
     options = request["options"]
+    if request.get("analysis"):  # hedge or alternatives (sourcing.service.analyses)
+        _analyse(request, send)
+        return
     try:
         plan = solve(
             request["instance"],
@@ -101,6 +104,31 @@ def _solve(request_json: str, results: Connection) -> None:
         "objective": plan.objective,
     }
     send(("plan", plan.to_json(indent=None), summary))
+
+
+def _analyse(request: dict[str, Any], send: Any) -> None:
+    from sourcing.service.analyses import run_analysis
+
+    try:
+        result, summary = run_analysis(
+            request["analysis"],
+            request,
+            model_source(request.get("model")),
+            scenario_source(request.get("scenario")),
+            lambda phase: send(("phase", phase[:32])),  # the phase column holds 32 characters
+        )
+    except InputError as error:
+        send(("failed", {"message": "invalid input", "problems": problems(error)}))
+        return
+    except SourcingError as error:  # no hedged plan, no optimum: said in the planner's words
+        send(("failed", {"message": str(error), "problems": []}))
+        return
+    except Exception as error:  # noqa: BLE001 - reported on the job, the server lives on
+        traceback.print_exc()
+        message = f"internal error: {type(error).__name__}: {error}"
+        send(("failed", {"message": message, "problems": []}))
+        return
+    send(("plan", result, summary))
 
 
 def model_source(model: str | dict[str, Any] | None) -> Any:
