@@ -151,7 +151,9 @@ def alternatives(
     best = raw.objective
     cost = lp.cost_vector()
     used = np.flatnonzero(cost)
-    slack = 1e-9 * max(abs(best), 1.0)  # the solver's tolerance on the bound row
+    # the solver meets the bound row to about 1e-9 relative: aim that much inside it, so a plan
+    # said to be within 5% never reads 5.00% and a cent (at 0%, the optimum itself must fit)
+    slack = 1e-9 * max(abs(best), 1.0) * (-1 if within > 0 else 1)
     lp.add_constraints(
         "alternatives_cost",
         pd.DataFrame({"bound": ["cost"]}),
