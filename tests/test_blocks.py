@@ -336,3 +336,25 @@ def test_the_merged_plan_and_duals_prove_themselves_optimal_for_the_whole(instan
     if (instance, model) in (("dantzig-transport", None), ("battery-demo", "eu-crma")):
         np.testing.assert_allclose(split.x, whole.x, rtol=1e-7, atol=1e-6)
         np.testing.assert_allclose(split.row_dual, whole.row_dual, rtol=1e-7, atol=1e-6)
+
+
+def test_a_program_without_variables_is_infeasible_when_a_row_asks_for_more_than_0():
+    """One demand row of 5 t and no variable at all (nothing can supply it). HiGHS calls a
+    model without columns "empty" and empty "optimal"; the adapter and the session must say
+    infeasible instead. With the row asking 0, the empty plan is optimal at cost 0."""
+    from sourcing.model.lp import LinearProgram
+    from sourcing.solver.session import Session
+
+    for asks, expected in ((5.0, "infeasible"), (0.0, "optimal")):
+        lp = LinearProgram()
+        lp.add_constraints(
+            "demand",
+            pd.DataFrame({"site": ["plant"]}),
+            rows=np.zeros(0, dtype=np.int64),
+            cols=np.zeros(0, dtype=np.int64),
+            vals=np.zeros(0),
+            lower=asks,
+            role="network",
+        )
+        assert solve_lp(lp, SolverOptions()).termination == expected
+        assert Session(lp, SolverOptions()).solve().termination == expected

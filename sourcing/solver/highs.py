@@ -59,6 +59,8 @@ def solve_lp(
     ``spent`` seconds of the time limit.
     """
     options = options or SolverOptions()
+    if lp.n_vars == 0:
+        return without_columns(*lp.row_bounds(), lp.is_mip)
     started = time.perf_counter()
     highs, scaling = handoff(lp, cost, relax_integrality, options, fix)
     if highs is not None and initial is not None and initial.x is not None:
@@ -227,4 +229,30 @@ def read_solution(highs: highspy.Highs, is_mip: bool, scaling: Scaling) -> RawSo
         message=highs.modelStatusToString(model_status),
         nodes=max(nodes, 0),
         scaling=scaling,
+    )
+
+
+def without_columns(row_lower: np.ndarray, row_upper: np.ndarray, is_mip: bool) -> RawSolution:
+    """A program of rows that hold no variable (demand at a site nothing can reach, a block of
+    such rows): each row reads 0, so it is feasible only when 0 lies within every row's bounds.
+    HiGHS calls a model without columns "empty", and empty "optimal", whatever its rows ask:
+    it is never asked."""
+    if not ((row_lower <= 0).all() and (row_upper >= 0).all()):
+        return RawSolution(
+            TerminationCondition.infeasible,
+            SolutionStatus.no_solution,
+            is_mip,
+            message="a row that holds no variable asks for more than 0",
+        )
+    rows = len(row_lower)
+    return RawSolution(
+        TerminationCondition.optimal,
+        SolutionStatus.optimal,
+        is_mip,
+        objective=0.0,
+        bound=0.0,
+        gap=0.0,
+        x=np.zeros(0),
+        row_dual=np.zeros(rows),
+        col_dual=np.zeros(0),
     )

@@ -12,7 +12,7 @@ import highspy
 import numpy as np
 
 from sourcing.model.lp import LinearProgram
-from sourcing.solver.highs import handoff, read_solution
+from sourcing.solver.highs import handoff, read_solution, without_columns
 from sourcing.solver.options import SolverOptions
 from sourcing.solver.pricing import price
 from sourcing.solver.status import RawSolution, SolutionStatus, TerminationCondition
@@ -110,6 +110,9 @@ class Session:
     def solve(self, basis: highspy.HighsBasis | None = None) -> RawSolution:
         """Solve the model as it now stands, from ``basis`` if given (else from HiGHS's last
         basis: the first solve is cold). The planner's time limit applies to each solve."""
+        if self.lp.n_vars == 0:
+            self.solves += 1
+            return without_columns(self.row_lower, self.row_upper, self.lp.is_mip)
         if self.highs is None:
             return RawSolution(
                 TerminationCondition.error,

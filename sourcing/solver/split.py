@@ -30,7 +30,13 @@ import numpy as np
 from sourcing.model.lp import LinearProgram
 from sourcing.solver.blocks import Block, find_blocks
 from sourcing.solver.executor import Executor, InProcess, local_executor
-from sourcing.solver.highs import new_highs, pass_model, read_solution, solve_lp
+from sourcing.solver.highs import (
+    new_highs,
+    pass_model,
+    read_solution,
+    solve_lp,
+    without_columns,
+)
 from sourcing.solver.options import SolverOptions
 from sourcing.solver.scaling import ScaledModel, Scaling, scaled_model
 from sourcing.solver.status import (
@@ -82,7 +88,7 @@ def solve_block(task: BlockTask) -> RawSolution:
             )
         options = replace(options, time_limit=left)
     if len(task.model.cost) == 0:
-        return _rows_alone(task.model, is_mip)
+        return without_columns(task.model.row_lower, task.model.row_upper, is_mip)
     if task.program is not None:
         from sourcing.solver.start import solve_with_start
 
@@ -113,33 +119,6 @@ def _proven_infeasible(reason: str, is_mip: bool) -> RawSolution:
         SolutionStatus.no_solution,
         is_mip,
         message=f"not searched, proved before solving: {reason}",
-    )
-
-
-def _rows_alone(model: ScaledModel, is_mip: bool) -> RawSolution:
-    """A block of rows that hold no variable (demand at a site nothing can reach): each row
-    reads 0, so the block is feasible only when 0 lies within every row's bounds. HiGHS calls
-    a model without columns "empty", and empty as optimal, whatever its rows demand: it is
-    never asked."""
-    feasible = bool((model.row_lower <= 0).all() and (model.row_upper >= 0).all())
-    if not feasible:
-        return RawSolution(
-            TerminationCondition.infeasible,
-            SolutionStatus.no_solution,
-            is_mip,
-            message="a row that holds no variable asks for more than 0",
-        )
-    rows = len(model.row_lower)
-    return RawSolution(
-        TerminationCondition.optimal,
-        SolutionStatus.optimal,
-        is_mip,
-        objective=0.0,
-        bound=0.0,
-        gap=0.0,
-        x=np.zeros(0),
-        row_dual=np.zeros(rows),
-        col_dual=np.zeros(0),
     )
 
 
