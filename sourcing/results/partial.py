@@ -3,7 +3,8 @@
 Solved block by block (:mod:`sourcing.solver.split`), an instance whose gallium cannot be
 sourced under the rules still has a plan for every other mineral. The whole is infeasible (no
 plan meets every demand and rule, exit code 3), and the answer says which block is; the other
-blocks keep their plans, marked as partial:
+blocks keep their plans, marked as partial (so do they when a block found no plan within the
+time limit: exit code 4):
 
     flows, shares, concentration    only the minerals and periods that have a plan
     costs                           what those blocks cost (the objective stays empty: there is
@@ -23,7 +24,7 @@ from sourcing.model.index import ModelData
 from sourcing.model.lp import LinearProgram
 from sourcing.model.network import Network
 from sourcing.results.plan import extract
-from sourcing.solver.status import RawSolution, SolutionStatus
+from sourcing.solver.status import RawSolution, SolutionStatus, TerminationCondition
 
 
 def partial_plan(
@@ -58,7 +59,12 @@ def partial_plan(
             {"label": b["label"], "status": b["status"]} for b in raw.blocks if b not in planned
         ],
         "cost": sum(float(b["objective"] or 0.0) for b in planned),
-        "note": "the plans of the blocks that have one; the instance as a whole is infeasible",
+        "note": "the plans of the blocks that have one; the instance as a whole "
+        + (
+            "is infeasible"
+            if raw.termination is TerminationCondition.infeasible
+            else f"has no plan ({raw.termination.value})"
+        ),
     }
     return fields
 
