@@ -10,6 +10,9 @@ from ``plan.flows`` alone (plus the instance's data):
 * flow is conserved through the yields: at every processing stage an offer's output is its yield
   times its input;
 * demand is met, or the shortfall is allowed (a penalty is given) and equals the plan's report;
+* with stockpiles: each period's closing stock, walked from ``initial`` as opening + delivered −
+  demand met, stays within [0, capacity], ends at least at ``final_min``, and equals the plan's
+  ``stock`` table; its holding cost is h × closing in each period;
 * ``plan.shares`` reports the same quantities;
 * every rule holds, recomputed with pandas from the supplied quantities (shares of a stage,
   value shares over a chain, exclusions, supplier counts with their minimum share, top-k shares);
@@ -82,6 +85,8 @@ def check_plan(
     # -- each flow: from an existing offer, along an allowed lane, to an offer or a site -------
     offer_price = offers.set_index(OFFER)["price"].to_dict()
     demand_keys = set(zip(demand["mineral"], demand["period"], demand["site"], strict=True))
+    # a stockpile takes deliveries in every period, whether or not its site demands then
+    demand_keys |= {(k["mineral"], t, k["site"]) for k in instance.stockpiles for t in periods}
     transport = np.zeros(len(flows))
     tariff = np.zeros(len(flows))
     for i, f in enumerate(flows.itertuples(index=False)):
@@ -159,9 +164,29 @@ def check_plan(
     demand["delivered"] = demand["delivered"].fillna(0.0)
     demand["short"] = demand["quantity"] - demand["delivered"]
     reported = _reported_shortfall(plan)
+    piles = {(k["site"], k["mineral"]): k for k in instance.stockpiles}
+    # at a stocked site stock may meet demand: what is short is what the plan reports (the stock
+    # walked below must then balance), not demand − delivered
+    stocked = [(s, m) in piles for s, m in zip(demand["site"], demand["mineral"], strict=True)]
+    demand.loc[stocked, "short"] = [
+        reported.get(k, 0.0)
+        for k in zip(
+            demand.loc[stocked, "mineral"],
+            demand.loc[stocked, "period"],
+            demand.loc[stocked, "site"],
+            strict=True,
+        )
+    ]
     for d in demand.itertuples(index=False):
         name = f"demand {d.mineral}/{d.period or '-'} at {d.site}"
         slack = tol * max(1.0, d.quantity)
+        if (d.site, d.mineral) in piles:  # checked with the stock below: stock may meet it
+            said = reported.get((d.mineral, d.period, d.site), 0.0)
+            if said > slack and math.isnan(d.penalty):
+                problem(f"{name}: {said:g} short of a hard demand")
+            if said > d.quantity + slack:
+                problem(f"{name}: {said:g} short, more than the {d.quantity:g} demanded")
+            continue
         if d.short < -slack:
             problem(f"{name}: {d.delivered:g} delivered, more than the {d.quantity:g} demanded")
         if d.short > slack and math.isnan(d.penalty):
@@ -169,6 +194,48 @@ def check_plan(
         said = reported.get((d.mineral, d.period, d.site), 0.0)
         if not math.isclose(max(d.short, 0.0), said, rel_tol=tol, abs_tol=slack):
             problem(f"{name}: short {max(d.short, 0.0):g}, the plan reports {said:g}")
+
+    # -- stockpiles: closing = opening + delivered − demand met, within [0, capacity] ----------
+    holding = 0.0
+    said_stock = {}
+    if len(plan.stock):
+        stock_rows = plan.stock.to_dict("records")
+        said_stock = {(r["site"], r["mineral"], r.get("period", NO_PERIOD)): r for r in stock_rows}
+    for (site, mineral), pile in piles.items():
+        closing = pile.get("initial", 0.0)
+        capacity = pile.get("capacity", math.inf)
+        for period in periods:
+            opening = closing
+            row = demand[
+                (demand["site"] == site)
+                & (demand["mineral"] == mineral)
+                & (demand["period"] == period)
+            ]
+            came = float(
+                flows.loc[
+                    (flows["site"] == site)
+                    & (flows["mineral"] == mineral)
+                    & (flows["period"] == period),
+                    "quantity",
+                ].sum()
+            )
+            short = reported.get((mineral, period, site), 0.0) if len(row) else 0.0
+            met = float(row["quantity"].sum()) - short
+            closing = opening + came - met
+            name = f"stock of {mineral} at {site} in {period or '-'}"
+            slack = tol * max(1.0, opening, came)
+            if closing < -slack:
+                problem(f"{name}: closing {closing:g} < 0 (more drawn than held)")
+            if closing > capacity + slack:
+                problem(f"{name}: closing {closing:g} above the capacity {capacity:g}")
+            holding += pile["holding_cost"] * max(closing, 0.0)
+            said = said_stock.get((site, mineral, period))
+            if said is None or not math.isclose(
+                said["closing"], closing, rel_tol=tol, abs_tol=slack
+            ):
+                problem(f"{name}: closing {closing:g}, the plan reports {said}")
+        if closing < pile.get("final_min", 0.0) - tol * max(1.0, closing):
+            problem(f"stock of {mineral} at {site}: last closing {closing:g} below final_min")
 
     # -- plan.shares reports the same quantities ------------------------------------------------
     shares = plan.shares.copy()
@@ -204,6 +271,8 @@ def check_plan(
         "risk": float(risk_weight * (supply["quantity"] * supply["country"].map(risk)).sum()),
         "shortfall": float((demand["short"].clip(lower=0) * demand["penalty"].fillna(0.0)).sum()),
     }
+    if piles:
+        costs["holding"] = holding
     costs["total"] = sum(costs.values())
     out.costs = costs
     scale = max(1.0, abs(costs["total"]))

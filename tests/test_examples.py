@@ -12,6 +12,8 @@ and what the cheapest adjustment is) and ``expected.json`` with the hand-derived
     shortfall               (optional) demand left unmet, per mineral and site
     uncovered               (infeasible cases) what cannot be covered, per mineral and site
     unconstrained_objective (rule cases) the optimum without the model's rules: the rule binds
+    stock                   (stockpile cases) the stock table, per site, mineral and period
+    without_stockpiles_objective  (stockpile cases) the optimum without ``stockpiles.csv``
 
 Every case is its own test id: ``test_example[max-country-share]``.
 """
@@ -143,6 +145,25 @@ def test_rule_binds(case: str):
     want = expected(case)
     assert free.objective == pytest.approx(want["unconstrained_objective"], rel=REL_TOL)
     assert free.objective < want["objective"] - 1e-6
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if "stock" in expected(c)])
+def test_stock(case: str):
+    """The stock table is the README's: opening, in, out and closing per period; and without
+    the stockpiles the optimum is the README's dearer one (the stock is worth buying)."""
+    plan = solved(case)
+    want = expected(case)
+    key = ("site", "mineral", "period")
+    got = {tuple(str(r[k]) for k in key): r for r in plan.stock.to_dict("records")}
+    assert set(got) == {tuple(str(r[k]) for k in key) for r in want["stock"]}
+    for row in want["stock"]:
+        mine = got[tuple(str(row[k]) for k in key)]
+        for column in ("opening", "in", "out", "closing"):
+            assert mine[column] == pytest.approx(row[column], abs=ABS_TOL), (row, column)
+    bare = sourcing.load_instance(folder(case)).model_copy(update={"stockpiles": []})
+    free = sourcing.solve(bare, folder(case) / "model.yaml")
+    assert free.objective == pytest.approx(want["without_stockpiles_objective"], rel=REL_TOL)
+    assert plan.objective < free.objective
 
 
 # -- a few cases told as worked examples -------------------------------------------------------

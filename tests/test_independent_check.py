@@ -128,3 +128,17 @@ def test_checker_catches_unreported_shortfall():
 
     problems = _tampered("soft-demand", edit)
     assert any("short 75, the plan reports 50" in p for p in problems), problems
+
+
+def test_checker_catches_stock_drawn_that_was_never_built():
+    """stockpile-ban with China's 2026 delivery cut from 180 t to its 100 t of demand: nothing
+    goes into stock in 2026 (closing 0, not the plan's 80), so the 80 t drawn in 2027 leave a
+    closing stock of 0 + 20 − 100 = −80 < 0; and the purchase no longer adds up to the cost."""
+
+    def edit(flows: pd.DataFrame) -> pd.DataFrame:
+        flows.loc[flows["from_country"] == "CHN", "quantity"] = 100.0
+        return flows
+
+    problems = _tampered("stockpile-ban", edit)
+    assert any("stock of ga at buyer in 2026: closing 0" in p for p in problems), problems
+    assert any("in 2027: closing -80 < 0" in p for p in problems), problems

@@ -24,10 +24,13 @@ import pandas as pd
 
 from sourcing.analysis.common import concentration, total_unmet
 from sourcing.api import InstanceLike, load, solve
-from sourcing.model.lp import COST_COMPONENTS, EXTENSION_COST
+from sourcing.model.lp import COST_COMPONENTS, EXTENSION_COST, OPTIONAL_COSTS
 from sourcing.results.plan import Plan
 from sourcing.scenarios import ScenarioLike
 from sourcing.solver import outcome
+
+#: every cost component a row may show, in order (the optional ones only where some plan has them)
+COMPONENTS = (*COST_COMPONENTS, *OPTIONAL_COSTS, EXTENSION_COST)
 
 BASELINE = "baseline"
 
@@ -92,7 +95,7 @@ def rows(plans: Sequence[tuple[str, Plan]]) -> pd.DataFrame:
             "status": _status(plan),
             "total": plan.objective if plan.has_solution else np.nan,
         }
-        for component in (*COST_COMPONENTS, EXTENSION_COST):  # an extension's: when it has some
+        for component in COMPONENTS:  # the optional ones (holding, extension): when it has some
             record[_cost_column(component)] = plan.costs.get(component, np.nan)
         if plan.has_solution:
             record["shortfall"] = total_unmet(plan.shortfall)[0]
@@ -105,7 +108,7 @@ def rows(plans: Sequence[tuple[str, Plan]]) -> pd.DataFrame:
             record.update(concentration(plan.concentration))
         records.append(record)
     frame = pd.DataFrame.from_records(records)
-    costs = [_cost_column(c) for c in (*COST_COMPONENTS, EXTENSION_COST)]
+    costs = [_cost_column(c) for c in COMPONENTS]
     used = [c for c in costs if (frame[c].fillna(0) != 0).any()]
     first = frame["total"].iloc[0] if len(frame) else np.nan
     frame["change"] = frame["total"] - first

@@ -1,6 +1,7 @@
 """Build the sourcing LP/MIP from indexed data and a model: a table of contents of the formulation.
 
     define_network     supply, lanes, stage volumes, demand             (sourcing.model.network)
+    define_stock       stockpiles linking the periods (if any)          (sourcing.model.stock)
     define_contracts   fixed costs and minimum quantities (binaries)    (sourcing.model.contracts)
     define_rules       each rule of the model, then the instance's own  (sourcing.model.rules.*)
     define_risk        the weighted country-risk term of the objective
@@ -21,11 +22,13 @@ from sourcing.model.index import ModelData
 from sourcing.model.lp import LinearProgram
 from sourcing.model.network import Network, define_network
 from sourcing.model.rules.kind import kind_of
+from sourcing.model.stock import define_stock
 
 
 def build(data: ModelData, model: ModelSpec) -> tuple[LinearProgram, Network]:
     lp = LinearProgram()
     network = define_network(lp, data)
+    define_stock(lp, data)
     define_contracts(lp, data, network)
     define_rules(lp, data, network, model)
     define_risk(lp, data, network, model)

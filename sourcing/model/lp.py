@@ -30,6 +30,10 @@ COST_COMPONENTS = (
 #: The cost component of objective terms an extension adds (:mod:`sourcing.model.extension`):
 #: reported in the plan's costs only when a program has such terms.
 EXTENSION_COST = "extension"
+#: Components a program has only when its instance asks for them, reported (in this order, before
+#: an extension's) only where a program has them, so a plan without them reads as before:
+#:   holding   Σ h · closing stock, per period, of each stockpile (sourcing.model.stock)
+OPTIONAL_COSTS = ("holding",)
 
 
 @dataclass
@@ -133,7 +137,7 @@ class LinearProgram:
 
     def add_cost(self, component: str, cols: np.ndarray, coefs: np.ndarray | float) -> None:
         """Add ``coefs · x[cols]`` to the objective under a named cost component."""
-        if component not in COST_COMPONENTS and component != EXTENSION_COST:
+        if component not in (*COST_COMPONENTS, *OPTIONAL_COSTS, EXTENSION_COST):
             raise ValueError(f"unknown cost component '{component}'")
         coefs = np.broadcast_to(np.asarray(coefs, dtype=float), np.shape(cols))
         keep = coefs != 0
@@ -174,6 +178,12 @@ class LinearProgram:
         self.constraints[name] = block
         self.n_rows += n
         return block.ids
+
+    def cost_components(self) -> tuple[str, ...]:
+        """The components this program reports: every one of ``COST_COMPONENTS``, then those of
+        ``OPTIONAL_COSTS`` and the extension's where it has terms of them."""
+        optional = (*OPTIONAL_COSTS, EXTENSION_COST)
+        return (*COST_COMPONENTS, *(c for c in optional if c in self.costs))
 
     # -- assembled views ---------------------------------------------------------------------
 

@@ -143,6 +143,14 @@ def _plan_sections(page: Page, plan: Plan, instance: Instance, model: ModelSpec 
     if len(plan.shortfall):
         page.heading("Unmet demand", anchor="shortfall")
         page.add(table(plan.shortfall, "shortfall", currency, unit))
+    if len(plan.stock):
+        page.heading("Stock over time", anchor="stock")
+        page.note(
+            "Closing stock of each stockpile at the end of each period; in: delivered beyond the "
+            "demand met, out: drawn from stock to meet demand."
+        )
+        page.chart(charts.stock(plan.stock, unit), "stock")
+        page.add(table(plan.stock, "stock", currency, unit))
 
 
 def _headline(plan: Plan) -> list[tuple[str, str, str]]:

@@ -30,6 +30,11 @@ KIND = {
     "max_share": "share",
     "hhi": "hhi",
     "dual": "dual",
+    # the stock table (sourcing.model.stock)
+    "opening": "quantity",
+    "in": "quantity",
+    "out": "quantity",
+    "closing": "quantity",
 }
 #: where a column's name means something else in one table
 KIND_IN = {
@@ -46,6 +51,7 @@ KIND_IN = {
             "fixed",
             "risk",
             "shortfall_cost",
+            "holding",
             "change",
         )
     },

@@ -15,7 +15,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from sourcing.model.index import NO_PERIOD, ModelData
-from sourcing.model.lp import COST_COMPONENTS, EXTENSION_COST, PRICED_ROLES, LinearProgram
+from sourcing.model.lp import PRICED_ROLES, LinearProgram
 from sourcing.model.network import Network
 from sourcing.results.rounding import tidy, tidy_frame
 from sourcing.solver import RawSolution, SolutionStatus, TerminationCondition
@@ -46,6 +46,8 @@ class Plan(BaseModel):
     shares: pd.DataFrame = Field(default_factory=pd.DataFrame)
     concentration: pd.DataFrame = Field(default_factory=pd.DataFrame)
     shortfall: pd.DataFrame = Field(default_factory=pd.DataFrame)
+    #: stock by site, mineral and period (opening, in, out, closing); empty without stockpiles
+    stock: pd.DataFrame = Field(default_factory=pd.DataFrame)
     duals: dict[str, Any] = Field(default_factory=dict)
     infeasibility: dict[str, Any] | None = None
     warnings: list[str] = Field(default_factory=list)
@@ -114,14 +116,14 @@ def extract(
     """The solution part of a plan (fields of :class:`Plan`)."""
     x = raw.x
     assert x is not None
-    costs = {c: lp.component_cost(c, x) for c in COST_COMPONENTS}
-    if EXTENSION_COST in lp.costs:  # terms an extension added: shown only where there are some
-        costs[EXTENSION_COST] = lp.component_cost(EXTENSION_COST, x)
+    # the optional components (holding, an extension's terms) only where the program has some
+    costs = {c: lp.component_cost(c, x) for c in lp.cost_components()}
     costs["total"] = float(sum(costs.values()))
     out: dict[str, Any] = {
         "costs": costs,
         "flows": _flows(data, network, x, raw.scaling),
         "shortfall": shortfall_of(data, lp, x, raw.scaling),
+        "stock": stock_of(data, lp, x, raw.scaling),
     }
     out["shares"], out["concentration"] = shares_of(data, network, x, raw.scaling)
     out["duals"] = _duals(data, lp, network, duals) if duals is not None else {}
@@ -222,7 +224,11 @@ def shortfall_of(
     demand = data.demand
     block = lp.constraints["demand"]
     flow = lp.variables["flow"]
+    # delivered: by lanes, and drawn from a stockpile (less what went into it)
     is_flow = (block.cols >= flow.start) & (block.cols < flow.start + len(flow.index))
+    if "stock_draw" in lp.variables:
+        draw = lp.variables["stock_draw"]
+        is_flow |= (block.cols >= draw.start) & (block.cols < draw.start + len(draw.index))
     delivered = np.bincount(
         block.rows[is_flow] - block.start, weights=x[block.cols[is_flow]], minlength=len(demand)
     )
@@ -234,6 +240,32 @@ def shortfall_of(
     unit = 1.0 if scaling is None else scaling.row[block.ids]  # the demand rows' units
     frame.loc[frame["shortfall"] < TOLERANCE * np.maximum(unit, frame["demand"]), "shortfall"] = 0.0
     return frame[frame["shortfall"] > 0].reset_index(drop=True)
+
+
+def stock_of(
+    data: ModelData, lp: LinearProgram, x: np.ndarray, scaling: Scaling | None = None
+) -> pd.DataFrame:
+    """The stock table: per site, mineral and period, the opening stock, what went in (delivered
+    beyond the demand met), what came out (drawn to meet demand) and the closing stock. Empty
+    (no rows, the columns kept) without stockpiles."""
+    columns = ["site", "mineral", "period", "opening", "in", "out", "closing"]
+    if "stock" not in lp.variables:
+        return pd.DataFrame(columns=columns)
+    stocks = data.stocks
+    cols = lp.variables["stock"].ids
+    closing = x[cols].copy()
+    closing[np.abs(closing) <= noise(scaling, cols)] = 0.0
+    pile = stocks["stockpile_row"].to_numpy()
+    first = np.r_[True, pile[1:] != pile[:-1]]
+    opening = np.where(first, stocks["initial"].to_numpy(), np.r_[0.0, closing[:-1]])
+    change = closing - opening
+    small = np.abs(change) <= noise(scaling, cols)
+    frame = stocks[["site", "mineral", "period"]].copy()
+    frame["opening"] = opening
+    frame["in"] = np.where(small, 0.0, np.maximum(change, 0.0))
+    frame["out"] = np.where(small, 0.0, np.maximum(-change, 0.0))
+    frame["closing"] = closing
+    return frame[columns].reset_index(drop=True)
 
 
 def _duals(

@@ -13,7 +13,8 @@ from sourcing.results.text import print_whole, text_console
 
 
 def csv_tables(plan: Plan, full: bool = False) -> dict[str, str]:
-    """One CSV text per table of the plan: flows, shares, concentration, shortfall, costs, duals.
+    """One CSV text per table of the plan: flows, shares, concentration, shortfall, stock, costs,
+    duals.
 
     Numbers are rounded as in the plan's JSON (:mod:`sourcing.results.rounding`) unless ``full``."""
     frames: dict[str, pd.DataFrame] = {
@@ -21,6 +22,7 @@ def csv_tables(plan: Plan, full: bool = False) -> dict[str, str]:
         "shares": plan.shares,
         "concentration": plan.concentration,
         "shortfall": plan.shortfall,
+        "stock": plan.stock,
         "costs": pd.DataFrame({"component": list(plan.costs), "cost": list(plan.costs.values())}),
         "summary": pd.DataFrame(
             [
@@ -87,6 +89,8 @@ def _print(console: Console, plan: Plan) -> None:
     _frame(console, "Flows", plan.flows, {})
     if len(plan.shortfall):
         _frame(console, "Unmet demand", plan.shortfall, {})
+    if len(plan.stock):
+        _frame(console, "Stock", plan.stock, {})
     for name in ("demand", "capacity", "rules"):
         frame = plan.duals.get(name)
         if isinstance(frame, pd.DataFrame) and len(frame):
