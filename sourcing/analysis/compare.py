@@ -106,6 +106,7 @@ def rows(plans: Sequence[tuple[str, Plan]]) -> pd.DataFrame:
             record["shortfall"] = np.nan
         if plan.has_solution:
             record.update(concentration(plan.concentration))
+            record.update(stock_over_time(plan.stock))
         records.append(record)
     frame = pd.DataFrame.from_records(records)
     costs = [_cost_column(c) for c in COMPONENTS]
@@ -115,7 +116,18 @@ def rows(plans: Sequence[tuple[str, Plan]]) -> pd.DataFrame:
     frame["change_pct"] = frame["change"] / first if first else np.nan
     stages = [c for c in frame.columns if c.startswith(("max_share ", "hhi "))]
     order = ["model", "scenario", "status", "total", *used, "shortfall", "change", "change_pct"]
-    return frame[order + _by_stage(stages)]
+    stock = [c for c in frame.columns if c.startswith("stock ")]
+    return frame[order + stock + _by_stage(stages)]
+
+
+def stock_over_time(stock: pd.DataFrame) -> dict[str, float]:
+    """``stock <period>``: the closing stock of every stockpile together at the end of each
+    period (units of the last stage; a plan with stockpiles of several minerals adds them, as
+    ``shortfall`` does); nothing without stockpiles."""
+    if not len(stock):
+        return {}
+    by_period = stock.groupby("period", sort=False)["closing"].sum()
+    return {f"stock {period}".rstrip(): float(amount) for period, amount in by_period.items()}
 
 
 def _cost_column(component: str) -> str:

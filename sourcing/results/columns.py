@@ -35,6 +35,7 @@ KIND = {
     "in": "quantity",
     "out": "quantity",
     "closing": "quantity",
+    "stock": "quantity",  # compare: "stock 2026", the closing stock of a period
 }
 #: where a column's name means something else in one table
 KIND_IN = {
