@@ -12,7 +12,8 @@ from ``plan.flows`` alone (plus the instance's data):
 * demand is met, or the shortfall is allowed (a penalty is given) and equals the plan's report;
 * with stockpiles: each period's closing stock, walked from ``initial`` as opening + delivered −
   demand met, stays within [0, capacity], ends at least at ``final_min``, and equals the plan's
-  ``stock`` table; its holding cost is h × closing in each period;
+  ``stock`` table; its holding cost is h × closing in each period; a ``stockpile_cover`` rule
+  holds on that closing stock (or, soft, costs its penalty × the stock short);
 * ``plan.shares`` reports the same quantities;
 * every rule holds, recomputed with pandas from the supplied quantities (shares of a stage,
   value shares over a chain, exclusions, supplier counts with their minimum share, top-k shares);
@@ -197,6 +198,7 @@ def check_plan(
 
     # -- stockpiles: closing = opening + delivered − demand met, within [0, capacity] ----------
     holding = 0.0
+    walked: dict[tuple[str, str, str], float] = {}
     said_stock = {}
     if len(plan.stock):
         stock_rows = plan.stock.to_dict("records")
@@ -229,6 +231,7 @@ def check_plan(
             if closing > capacity + slack:
                 problem(f"{name}: closing {closing:g} above the capacity {capacity:g}")
             holding += pile["holding_cost"] * max(closing, 0.0)
+            walked[(site, mineral, period)] = closing
             said = said_stock.get((site, mineral, period))
             if said is None or not math.isclose(
                 said["closing"], closing, rel_tol=tol, abs_tol=slack
@@ -236,6 +239,30 @@ def check_plan(
                 problem(f"{name}: closing {closing:g}, the plan reports {said}")
         if closing < pile.get("final_min", 0.0) - tol * max(1.0, closing):
             problem(f"stock of {mineral} at {site}: last closing {closing:g} below final_min")
+
+    # -- stockpile_cover: closing stock ≥ days / period_days × the period's demand at the site --
+    cover_cost = 0.0
+    site_country = {r["site"]: r["country"] for r in instance.sites}
+    for rule in rules:
+        if rule.rule != "stockpile_cover":
+            continue
+        share = rule.days / (instance.period_days or 365.0)
+        chosen = set(rule.countries or []) | _named(rule.groups, groups)
+        for d in demand.itertuples(index=False):
+            if rule.minerals is not None and d.mineral not in rule.minerals:
+                continue
+            if (rule.countries or rule.groups) and site_country.get(d.site) not in chosen:
+                continue
+            need = share * d.quantity
+            held = walked.get((d.site, d.mineral, d.period), 0.0)
+            short = max(0.0, need - held)
+            if rule.penalty is None and short > tol * max(1.0, need):
+                problem(
+                    f"{rule.name or rule.rule}: {held:g} in stock of {d.mineral} at {d.site} in "
+                    f"{d.period or '-'}, below the {need:g} of {rule.days:g} days"
+                )
+            elif rule.penalty is not None:
+                cover_cost += rule.penalty * short
 
     # -- plan.shares reports the same quantities ------------------------------------------------
     shares = plan.shares.copy()
@@ -273,6 +300,8 @@ def check_plan(
     }
     if piles:
         costs["holding"] = holding
+    if any(rule.rule == "stockpile_cover" and rule.penalty is not None for rule in rules):
+        costs["cover_shortfall"] = cover_cost
     costs["total"] = sum(costs.values())
     out.costs = costs
     scale = max(1.0, abs(costs["total"]))
@@ -440,6 +469,9 @@ def _check_rule(
                 found.append(f"{name} {k}: group share {share:.6f} below {rule.min}")
             if rule.max is not None and share > rule.max + tol:
                 found.append(f"{name} {k}: group share {share:.6f} above {rule.max}")
+
+    elif rule.rule == "stockpile_cover":
+        pass  # a rule on closing stock, not on supply: checked with the stock in check_plan
 
     elif rule.rule in ("min_suppliers", "max_suppliers", "top_share"):
         frame = scope[member]

@@ -127,3 +127,45 @@ def test_period_days_must_be_a_positive_number(days):
     with pytest.raises(InputError) as raised:
         sourcing.load_instance({**THREE_YEARS, "period_days": days})
     assert any(p.field == "period_days" for p in raised.value.problems)
+
+
+COVER_CASE = "instances/examples/stockpile-cover"
+
+
+def test_a_soft_cover_is_kept_where_it_costs_less_than_its_penalty():
+    """stockpile-cover (China at 100 both years, holding 20, demand 100 t a year, cover 20 t at
+    the end of each year) with a penalty of 50 per tonne short. Holding 20 t at the end of
+    2026 costs only their year of holding, 20 < 50 (they are 2027's tonnes, bought a year early
+    at the same price): kept. Holding 20 t at the end of 2027 costs 100 + 20 = 120 > 50 per
+    tonne: left short, 20 × 50 = 1,000. 2026: 120 t, 12,000, holding 400; 2027: 80 t bought and
+    the 20 drawn, 8,000. Total 12,000 + 400 + 8,000 + 1,000 = **21,400** (below the hard
+    cover's 22,800)."""
+    model = {"rules": [{"rule": "stockpile_cover", "days": 73, "penalty": 50}]}
+    plan = sourcing.solve(COVER_CASE, model)
+    assert plan.objective == pytest.approx(21_400)
+    assert plan.costs["cover_shortfall"] == pytest.approx(1_000)
+    assert plan.costs["holding"] == pytest.approx(400)
+    assert plan.stock["closing"].tolist() == pytest.approx([20, 0])
+    instance = sourcing.load_instance(COVER_CASE)
+    specs = list(sourcing.load_model(model).rules)
+    check = check_plan(instance, specs, plan)
+    assert check.problems == [] and check.costs["cover_shortfall"] == pytest.approx(1_000)
+
+
+def test_a_hard_cover_at_a_site_without_a_stockpile_is_named_before_solving():
+    """The cover rule on the stockpile-ban case's gallium works; on lithium at a buyer without a
+    stockpile of it the rule cannot hold, and validate says where and why."""
+    document = {
+        **THREE_YEARS,
+        "minerals": [{"mineral": "ga"}, {"mineral": "li"}],
+        "supply": [
+            *THREE_YEARS["supply"],
+            {"mineral": "li", "stage": "mining", "country": "JPN", "price": 9},
+        ],
+        "demand": [*THREE_YEARS["demand"], {"mineral": "li", "quantity": 10, "period": "2026"}],
+    }
+    warnings = sourcing.validate(document, {"rules": [{"rule": "stockpile_cover", "days": 73}]})
+    text = "\n".join(str(w) for w in warnings)
+    assert "li in period '2026': stockpile_cover asks for 2 in stock at site 'buyer'" in text
+    assert "no stockpile of li" in text
+    assert "ga in period" not in text

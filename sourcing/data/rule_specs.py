@@ -162,7 +162,38 @@ class TopShare(Selectors):
     share: Fraction
 
 
+class StockpileCover(Selectors):
+    """Closing stock in every period is at least ``days`` / ``period_days`` × that period's
+    demand at the site (JOGMEC: 60 days, up to 180 for high-risk metals). ``countries`` and
+    ``groups`` select sites by their country. Soft when ``penalty`` (per unit short) is given."""
+
+    rule: Literal["stockpile_cover"]
+    days: Annotated[float, PlainNumber, Field(gt=0, le=36_500, allow_inf_nan=False)]
+    penalty: Annotated[float, PlainNumber, Field(ge=0, le=1e12, allow_inf_nan=False)] | None = (
+        Field(
+            default=None,
+            description="Cost per unit of stock short of the cover; absent: the cover is hard.",
+        )
+    )
+
+    @model_validator(mode="after")
+    def _no_stages(self) -> StockpileCover:
+        if self.stages is not None:
+            raise RuleError(
+                "stages",
+                "stockpile_cover applies to stock of the delivered (last) stage: "
+                "leave 'stages' out",
+            )
+        return self
+
+
 Rule = Annotated[
-    MaxCountryShare | GroupShare | Exclude | MinSuppliers | MaxSuppliers | TopShare,
+    MaxCountryShare
+    | GroupShare
+    | Exclude
+    | MinSuppliers
+    | MaxSuppliers
+    | TopShare
+    | StockpileCover,
     Field(discriminator="rule"),
 ]

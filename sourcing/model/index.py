@@ -19,15 +19,17 @@ Only what the data allows is indexed (never a dense product of sets):
   tight bound used by the MIP rows instead of a big-M.
 * ``stocks``: one row per (site, mineral, period) of a stockpile (``stockpiles.csv``), periods in
   order, with the stockpile's data, the demand row it serves (-1 where the site has no demand
-  for the mineral in the period) and ``most``, the most closing stock that can still be used:
-  min(capacity, max(initial, demand of the later periods + final_min)). Stock beyond that could
-  never be drawn, so it is never bought (the bound keeps every MIP row's coefficient valid).
+  for the mineral in the period), its demand then (``quantity``) and ``most``, the most closing
+  stock that can still be used: min(capacity, max(initial, demand of the later periods +
+  final_min, or + the largest cover a rule asks for from then on: :func:`with_cover`)). Stock
+  beyond that could never be drawn, so it is never bought (the bound keeps every MIP row's
+  coefficient valid).
   Without stockpiles the table is empty and everything else is as before.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -164,6 +166,7 @@ STOCK_COLUMNS = [
     "final_min",
     "stockpile_row",
     "demand_row",
+    "quantity",
     "most",
 ]
 
@@ -193,16 +196,46 @@ def _stocks(
     stocks["demand_row"] = stocks["demand_row"].fillna(-1).astype(int)
     stocks = stocks.sort_values(["site", "mineral", "period_pos"], ignore_index=True)
     served = stocks["demand_row"].to_numpy()
-    quantity = np.where(served >= 0, demand["quantity"].to_numpy()[np.maximum(served, 0)], 0.0)
-    # demand of the later periods: the total of the stockpile's periods after this one
+    stocks["quantity"] = np.where(
+        served >= 0, demand["quantity"].to_numpy()[np.maximum(served, 0)], 0.0
+    )
+    demand.loc[served[served >= 0], "stocked"] = True
+    return demand, _stock_bounds(stocks, demand, np.zeros(len(stocks)))
+
+
+def _stock_bounds(stocks: pd.DataFrame, demand: pd.DataFrame, cover: np.ndarray) -> pd.DataFrame:
+    """``stocks`` with ``most``, the most closing stock that can still be used: min(capacity,
+    max(initial, L_t + max(final_min, max_{t'≥t} c_t' d_t'))), where L_t is the site's demand in
+    the periods after t and c_t d_t the cover a rule asks for in t (``cover``: the fraction c of
+    each row's demand, 0 without a rule); ``demand["most"]`` (the row's demand plus that) is
+    updated in place."""
+    quantity = stocks["quantity"].to_numpy()
     pile = stocks["stockpile_row"].to_numpy()
-    later = pd.Series(quantity[::-1]).groupby(pile[::-1]).cumsum().to_numpy()[::-1] - quantity
-    useful = np.maximum(stocks["initial"].to_numpy(), later + stocks["final_min"].to_numpy())
-    stocks["most"] = np.minimum(stocks["capacity"].to_numpy(), useful)
+    backwards = pd.Series(quantity[::-1]).groupby(pile[::-1])
+    later = backwards.cumsum().to_numpy()[::-1] - quantity
+    need = pd.Series((cover * quantity)[::-1]).groupby(pile[::-1]).cummax().to_numpy()[::-1]
+    needed = later + np.maximum(stocks["final_min"].to_numpy(), need)
+    stocks = stocks.assign(
+        most=np.minimum(
+            stocks["capacity"].to_numpy(), np.maximum(stocks["initial"].to_numpy(), needed)
+        )
+    )
+    served = stocks["demand_row"].to_numpy()
     at = served >= 0
-    demand.loc[served[at], "stocked"] = True
     demand.loc[served[at], "most"] = quantity[at] + stocks["most"].to_numpy()[at]
-    return demand, stocks[STOCK_COLUMNS]
+    return stocks[STOCK_COLUMNS]
+
+
+def with_cover(data: ModelData, cover: np.ndarray) -> ModelData:
+    """``data`` with room in every stockpile for the cover rules ask for (``cover``: the fraction
+    of each ``stocks`` row's demand a rule requires in stock at the end of the period): the stock
+    bounds, the most each site can take and the stage volumes grow to match."""
+    if not len(data.stocks) or not np.any(cover > 0):
+        return data
+    demand = data.demand.copy()
+    stocks = _stock_bounds(data.stocks, demand, cover)
+    volumes = _stage_volumes(data.instance, data.offers, demand)
+    return replace(data, demand=demand, stocks=stocks, stage_volumes=volumes)
 
 
 def _demand_of_stock(

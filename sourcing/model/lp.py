@@ -32,8 +32,9 @@ COST_COMPONENTS = (
 EXTENSION_COST = "extension"
 #: Components a program has only when its instance asks for them, reported (in this order, before
 #: an extension's) only where a program has them, so a plan without them reads as before:
-#:   holding   Σ h · closing stock, per period, of each stockpile (sourcing.model.stock)
-OPTIONAL_COSTS = ("holding",)
+#:   holding          Σ h · closing stock, per period, of each stockpile (sourcing.model.stock)
+#:   cover_shortfall  Σ π · stock short of a soft stockpile_cover (sourcing.model.rules)
+OPTIONAL_COSTS = ("holding", "cover_shortfall")
 
 
 @dataclass
