@@ -14,6 +14,8 @@ from ``plan.flows`` alone (plus the instance's data):
   demand met, stays within [0, capacity], ends at least at ``final_min``, and equals the plan's
   ``stock`` table; its holding cost is h × closing in each period; a ``stockpile_cover`` rule
   holds on that closing stock (or, soft, costs its penalty × the stock short);
+* ``price_floor`` and ``reference_tariff`` cost what the reference prices say (the buyer's
+  share of top-ups and clawbacks; the gap to the reference on exports);
 * ``plan.shares`` reports the same quantities;
 * every rule holds, recomputed with pandas from the supplied quantities (shares of a stage,
   value shares over a chain, exclusions, supplier counts with their minimum share, top-k shares);
@@ -300,6 +302,7 @@ def check_plan(
     }
     if piles:
         costs["holding"] = holding
+    costs.update(_reference_costs(instance, rules, supply, flows, groups))
     if any(rule.rule == "stockpile_cover" and rule.penalty is not None for rule in rules):
         costs["cover_shortfall"] = cover_cost
     costs["total"] = sum(costs.values())
@@ -317,6 +320,56 @@ def check_plan(
                 f"cost '{component}': recomputed {amount:.6f}, the plan says "
                 f"{plan.costs[component]:.6f}"
             )
+    return out
+
+
+def _reference_costs(
+    instance: Instance,
+    rules: list[Any],
+    supply: pd.DataFrame,
+    flows: pd.DataFrame,
+    groups: dict[str, set[str]],
+) -> dict[str, float]:
+    """The buyer's money of ``price_floor`` and ``reference_tariff`` rules, from the reference
+    prices as the instance states them: per unit of a guaranteed offer, the top-up is what its
+    price falls short of the reference and the clawback a share of what it exceeds it, the buyer
+    paying ``buyer_share`` of both; per unit exported by a tariffed offer to another country,
+    ``share`` of what its price falls short of the reference."""
+
+    def reference(mineral: str, stage: str, period: str) -> float | None:
+        for r in instance.reference_prices:
+            if (r["mineral"], r["stage"]) == (mineral, stage) and r.get("period", period) == period:
+                return r["price"]
+        return None
+
+    out: dict[str, float] = {}
+    for rule in rules:
+        if rule.rule not in ("price_floor", "reference_tariff"):
+            continue
+        chosen = supply[_selected(rule, supply) & _members(rule, supply, groups)]
+        for o in chosen.itertuples(index=False):
+            ref = reference(o.mineral, o.stage, o.period)
+            if ref is None:
+                continue
+            if rule.rule == "price_floor":
+                below, above = max(0.0, ref - o.price), max(0.0, o.price - ref)
+                out["floor_topup"] = out.get("floor_topup", 0.0) + (
+                    rule.buyer_share * below * o.quantity
+                )
+                out["floor_clawback"] = out.get("floor_clawback", 0.0) - (
+                    rule.buyer_share * rule.upside_share * above * o.quantity
+                )
+            else:
+                leaving = flows[
+                    (flows["mineral"] == o.mineral)
+                    & (flows["period"] == o.period)
+                    & (flows["stage"] == o.stage)
+                    & (flows["from_country"] == o.country)
+                    & (flows["to_country"] != o.country)
+                ]
+                out["reference_tariff"] = out.get("reference_tariff", 0.0) + (
+                    rule.share * max(0.0, ref - o.price) * float(leaving["quantity"].sum())
+                )
     return out
 
 
@@ -469,6 +522,9 @@ def _check_rule(
                 found.append(f"{name} {k}: group share {share:.6f} below {rule.min}")
             if rule.max is not None and share > rule.max + tol:
                 found.append(f"{name} {k}: group share {share:.6f} above {rule.max}")
+
+    elif rule.rule in ("price_floor", "reference_tariff"):
+        pass  # prices, not limits: their money is recomputed with the costs in check_plan
 
     elif rule.rule == "stockpile_cover":
         pass  # a rule on closing stock, not on supply: checked with the stock in check_plan

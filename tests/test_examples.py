@@ -9,6 +9,7 @@ and what the cheapest adjustment is) and ``expected.json`` with the hand-derived
     supply                  every (mineral, [period,] stage, country) with a positive quantity;
                             the examples are designed so that these quantities are unique
     costs                   (optional) the cost by component, as in ``plan.costs``
+    public                  (optional) money that is not the buyer's, as in ``plan.public``
     shortfall               (optional) demand left unmet, per mineral and site
     uncovered               (infeasible cases) what cannot be covered, per mineral and site
     unconstrained_objective (rule cases) the optimum without the model's rules: the rule binds
@@ -146,6 +147,18 @@ def test_rule_binds(case: str):
     want = expected(case)
     assert free.objective == pytest.approx(want["unconstrained_objective"], rel=REL_TOL)
     assert free.objective < want["objective"] - 1e-6
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if "public" in expected(c)])
+def test_public_money(case: str):
+    """Money that is not the buyer's (floor top-ups and clawbacks paid or received by the public,
+    reference tariffs collected) is as the README derives it, and stays out of the objective."""
+    plan = solved(case)
+    want = expected(case)["public"]
+    assert set(plan.public) == set(want)
+    for component, amount in want.items():
+        assert plan.public[component] == pytest.approx(amount, rel=REL_TOL, abs=ABS_TOL), component
+    assert plan.objective == pytest.approx(plan.costs["total"], rel=REL_TOL)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if "stock" in expected(c)])

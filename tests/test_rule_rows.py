@@ -534,3 +534,56 @@ def test_stockpile_cover_bounds_the_closing_stock_below_by_a_share_of_demand():
     assert {names[c]: float(cost[c]) for c in np.flatnonzero(cost)} == {
         "stockpile_cover:short[li,buyer]": 5.0
     }
+
+
+def priced_market() -> dict[str, Any]:
+    """The market with a reference price of refined lithium: 18 (per tonne refined, as the
+    refining price)."""
+    return {**market(), "reference_prices": [{"mineral": "li", "stage": "refining", "price": 18}]}
+
+
+def _costs(lp: LinearProgram, terms: dict[str, list[tuple[np.ndarray, np.ndarray]]], name: str):
+    names = _column_names(lp)
+    return {
+        names[c]: float(v)
+        for cols, vals in terms.get(name, [])
+        for c, v in zip(cols, vals, strict=True)
+    }
+
+
+def test_price_floor_adds_no_row_only_unit_costs_shared_between_buyer_and_public():
+    """``price_floor`` for FTA refiners with b = 0.5 and u = 0.25, reference P = 18:
+
+        CHL refining, p = 15: top-up 18 − 15 = 3, clawback 0: buyer 0.5 × 3 = 1.5, public 1.5
+        AUS refining, p = 20: top-up 0, clawback 0.25 × (20 − 18) = 0.5: buyer −0.25, public −0.25
+
+    CHN (FEOC) is not guaranteed; mining has no reference price. No row, no variable: the
+    buyer's shares join the objective (``floor_topup``, ``floor_clawback``), the public's are
+    kept apart (``LinearProgram.public``), never minimised.
+    """
+    rule = {
+        "rule": "price_floor",
+        "groups": ["FTA"],
+        "stages": ["refining"],
+        "buyer_share": 0.5,
+        "upside_share": 0.25,
+    }
+    lp = built(rule, document=priced_market())
+    assert added_rows(lp) == {} and added_columns(lp) == {}
+    assert _costs(lp, lp.costs, "floor_topup") == {"supply[li,refining,CHL]": 1.5}
+    assert _costs(lp, lp.costs, "floor_clawback") == {"supply[li,refining,AUS]": -0.25}
+    assert _costs(lp, lp.public, "floor_topup") == {"supply[li,refining,CHL]": 1.5}
+    assert _costs(lp, lp.public, "floor_clawback") == {"supply[li,refining,AUS]": -0.25}
+
+
+def test_reference_tariff_charges_the_gap_on_lanes_leaving_the_country():
+    """``reference_tariff`` on FEOC refiners with s = 0.5: CHN refines at 10 against the
+    reference 18, so each tonne it delivers abroad (to the buyer, whose site is not in CHN)
+    pays 0.5 × (18 − 10) = 4, to the buyer's cost and, with the opposite sign, to the state's
+    receipts. No row, no variable.
+    """
+    rule = {"rule": "reference_tariff", "groups": ["FEOC"], "share": 0.5}
+    lp = built(rule, document=priced_market())
+    assert added_rows(lp) == {} and added_columns(lp) == {}
+    assert _costs(lp, lp.costs, "reference_tariff") == {"flow[li,refining,CHN,buyer,buyer]": 4.0}
+    assert _costs(lp, lp.public, "reference_tariff") == {"flow[li,refining,CHN,buyer,buyer]": -4.0}

@@ -169,3 +169,25 @@ def test_a_hard_cover_at_a_site_without_a_stockpile_is_named_before_solving():
     assert "li in period '2026': stockpile_cover asks for 2 in stock at site 'buyer'" in text
     assert "no stockpile of li" in text
     assert "ga in period" not in text
+
+
+def test_a_reference_price_of_an_unknown_stage_or_period_is_refused():
+    """reference_prices rows are checked like supply rows: a stage the instance lacks, a period
+    it does not declare, and the same mineral and stage twice, each named by row and field."""
+    document = {
+        **THREE_YEARS,
+        "reference_prices": [
+            {"mineral": "ga", "stage": "refining", "price": 110},
+            {"mineral": "ga", "stage": "mining", "price": 110, "period": "2030"},
+            {"mineral": "ga", "stage": "mining", "price": 120, "period": "2026"},
+            {"mineral": "ga", "stage": "mining", "price": 125, "period": "2026"},
+        ],
+    }
+    with pytest.raises(InputError) as raised:
+        sourcing.load_instance(document)
+    found = {(p.table, p.row, p.field) for p in raised.value.problems}
+    assert found == {
+        ("reference_prices", 1, "stage"),
+        ("reference_prices", 2, "period"),
+        ("reference_prices", 4, "mineral"),
+    }

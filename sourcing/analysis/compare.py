@@ -97,6 +97,8 @@ def rows(plans: Sequence[tuple[str, Plan]]) -> pd.DataFrame:
         }
         for component in COMPONENTS:  # the optional ones (holding, extension): when it has some
             record[_cost_column(component)] = plan.costs.get(component, np.nan)
+        # money not the buyer's (price_floor, reference_tariff): its net, + paid − received
+        record["public"] = plan.public.get("total", np.nan)
         if plan.has_solution:
             record["shortfall"] = total_unmet(plan.shortfall)[0]
         elif plan.infeasibility:
@@ -110,7 +112,7 @@ def rows(plans: Sequence[tuple[str, Plan]]) -> pd.DataFrame:
         records.append(record)
     frame = pd.DataFrame.from_records(records)
     costs = [_cost_column(c) for c in COMPONENTS]
-    used = [c for c in costs if (frame[c].fillna(0) != 0).any()]
+    used = [c for c in [*costs, "public"] if (frame[c].fillna(0) != 0).any()]
     first = frame["total"].iloc[0] if len(frame) else np.nan
     frame["change"] = frame["total"] - first
     frame["change_pct"] = frame["change"] / first if first else np.nan

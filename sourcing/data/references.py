@@ -173,6 +173,15 @@ def check_instance(instance: Instance) -> list[Problem]:
                 problems.append(Problem("stockpiles", i, field, "exceeds the stockpile's capacity"))
     _duplicates(instance.stockpiles, "stockpiles", ("site", "mineral"), problems)
 
+    for i, ref in enumerate(instance.reference_prices, 1):
+        known("reference_prices", i, "mineral", ref["mineral"], minerals, "mineral")
+        known("reference_prices", i, "stage", ref["stage"], stages, "stage", in_stages)
+        period_ok("reference_prices", i, ref)
+    _duplicates(
+        instance.reference_prices, "reference_prices", ("mineral", "stage", "period"), problems
+    )
+    _period_overlap(instance.reference_prices, "reference_prices", ("mineral", "stage"), problems)
+
     problems += check_rules(instance.rules, instance, "instance rules")
     return problems
 

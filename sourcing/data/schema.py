@@ -132,6 +132,18 @@ class StockpileRow(TypedDict):
     final_min: NotRequired[Quantity]
 
 
+class ReferencePriceRow(TypedDict):
+    """A reference price of ``mineral`` at ``stage``, on the basis of ``supply.price`` at that
+    stage (per unit of the stage's output); without ``period``, in every period. Read by the
+    rules ``price_floor`` and ``reference_tariff``."""
+
+    __pydantic_config__ = _RECORD  # type: ignore[misc]
+    mineral: Id
+    stage: Id
+    price: Quantity
+    period: NotRequired[str]
+
+
 # Columns named by Python keywords ('from', 'yield') need the functional TypedDict form.
 YieldRow = TypedDict(  # type: ignore[misc]  # noqa: UP013
     "YieldRow",
@@ -155,6 +167,7 @@ TABLES: dict[str, Any] = {
     "sites": SiteRow,
     "demand": DemandRow,
     "stockpiles": StockpileRow,
+    "reference_prices": ReferencePriceRow,
 }
 REQUIRED_TABLES = ("minerals", "countries", "supply", "demand")
 DEFAULT_SITE = "buyer"
@@ -220,6 +233,7 @@ class Instance(BaseModel):
     sites: list[SiteRow] = Field(default_factory=list)
     demand: list[DemandRow] = Field(min_length=1)
     stockpiles: list[StockpileRow] = Field(default_factory=list)
+    reference_prices: list[ReferencePriceRow] = Field(default_factory=list)
 
     #: rows above a table's first record where the planner sees it: 1 for a CSV file or a
     #: workbook sheet (the header; the first record is row 2, as a spreadsheet numbers it),

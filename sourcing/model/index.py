@@ -3,9 +3,10 @@
 Only what the data allows is indexed (never a dense product of sets):
 
 * ``offers``: one row per (mineral, period, stage, country) offer, with capacity, price, fixed
-  cost, minimum quantity, the stage's yield and the country's risk. An offer without a period
-  applies in every period, with its full capacity and its own fixed cost in each (decision: periods
-  are separate contracts, so each period is an independent sourcing problem).
+  cost, minimum quantity, the stage's yield, the country's risk and the reference price of its
+  mineral, stage and period (``reference``, NaN where ``reference_prices`` gives none). An offer
+  without a period applies in every period, with its full capacity and its own fixed cost in each
+  (decision: periods are separate contracts; only stockpiles link them).
 * ``lanes``: one row per allowed movement of material: from an offer at stage *s* to an offer of
   the same mineral and period at stage *s+1*, and from an offer at the last stage to each site
   demanding that mineral. A lane between different countries is allowed when ``transport`` lists
@@ -109,11 +110,25 @@ def _offers(instance: Instance, periods: list[str]) -> pd.DataFrame:
     offers["yield"] = [
         yields.get(k, 1.0) for k in zip(offers["mineral"], offers["stage"], strict=True)
     ]
+    offers["reference"] = _reference_prices(instance, offers, periods)
     risk = {r["country"]: r.get("risk", 0.0) for r in instance.countries}
     offers["risk"] = offers["country"].map(risk).fillna(0.0).astype(float)
     offers = offers.sort_values(["mineral", "period", "stage_pos", "country"], ignore_index=True)
     offers.insert(0, "offer", np.arange(len(offers)))
     return offers
+
+
+def _reference_prices(instance: Instance, offers: pd.DataFrame, periods: list[str]) -> np.ndarray:
+    """The reference price of each offer's mineral, stage and period (``reference_prices``;
+    NaN where none is given)."""
+    if not instance.reference_prices:
+        return np.full(len(offers), np.nan)
+    table = _expand_periods(pd.DataFrame.from_records(instance.reference_prices), periods)
+    table = table.rename(columns={"price": "reference"})[
+        ["mineral", "stage", "period", "reference"]
+    ]
+    key = ["mineral", "stage", "period"]
+    return offers[key].merge(table, how="left", on=key)["reference"].to_numpy(dtype=float)
 
 
 def _demand(instance: Instance, periods: list[str]) -> pd.DataFrame:

@@ -53,6 +53,11 @@ KIND_IN = {
             "risk",
             "shortfall_cost",
             "holding",
+            "cover_shortfall",
+            "floor_topup",
+            "floor_clawback",
+            "reference_tariff",
+            "public",
             "change",
         )
     },

@@ -15,7 +15,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from sourcing.model.index import NO_PERIOD, ModelData
-from sourcing.model.lp import PRICED_ROLES, LinearProgram
+from sourcing.model.lp import PRICED_ROLES, PUBLIC_COSTS, LinearProgram
 from sourcing.model.network import Network
 from sourcing.results.rounding import tidy, tidy_frame
 from sourcing.solver import RawSolution, SolutionStatus, TerminationCondition
@@ -42,6 +42,10 @@ class Plan(BaseModel):
     bound: float | None = None
     gap: float | None = None
     costs: dict[str, float] = Field(default_factory=dict)
+    #: money that is not the buyer's (price_floor's public top-up and clawback, reference
+    #: tariffs collected), signed as a cost to the public purse, with its ``total``; empty
+    #: without such rules. Not in ``objective``, which stays the buyer's cost.
+    public: dict[str, float] = Field(default_factory=dict)
     flows: pd.DataFrame = Field(default_factory=pd.DataFrame)
     shares: pd.DataFrame = Field(default_factory=pd.DataFrame)
     concentration: pd.DataFrame = Field(default_factory=pd.DataFrame)
@@ -71,7 +75,7 @@ class Plan(BaseModel):
 
 
 #: the plan's fields that are money (rounded never coarser than cents)
-_MONEY_FIELDS = {"objective", "bound", "costs"}
+_MONEY_FIELDS = {"objective", "bound", "costs", "public"}
 
 
 def _tidy(name: str, value: Any) -> Any:
@@ -119,8 +123,12 @@ def extract(
     # the optional components (holding, an extension's terms) only where the program has some
     costs = {c: lp.component_cost(c, x) for c in lp.cost_components()}
     costs["total"] = float(sum(costs.values()))
+    public = {c: lp.public_cost(c, x) for c in PUBLIC_COSTS if c in lp.public}
+    if public:
+        public["total"] = float(sum(public.values()))
     out: dict[str, Any] = {
         "costs": costs,
+        "public": public,
         "flows": _flows(data, network, x, raw.scaling),
         "shortfall": shortfall_of(data, lp, x, raw.scaling),
         "stock": stock_of(data, lp, x, raw.scaling),

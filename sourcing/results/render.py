@@ -24,6 +24,9 @@ def csv_tables(plan: Plan, full: bool = False) -> dict[str, str]:
         "shortfall": plan.shortfall,
         "stock": plan.stock,
         "costs": pd.DataFrame({"component": list(plan.costs), "cost": list(plan.costs.values())}),
+        "public": pd.DataFrame(
+            {"component": list(plan.public), "cost": list(plan.public.values())}
+        ),
         "summary": pd.DataFrame(
             [
                 {
@@ -40,6 +43,10 @@ def csv_tables(plan: Plan, full: bool = False) -> dict[str, str]:
             ]
         ),
     }
+    if plan.public:  # money not the buyer's: only where a price rule moved some
+        frames["public"] = pd.DataFrame(
+            {"component": list(plan.public), "cost": list(plan.public.values())}
+        )
     for name, value in plan.duals.items():
         if isinstance(value, pd.DataFrame):
             frames[f"duals_{name}"] = value
@@ -83,6 +90,13 @@ def _print(console: Console, plan: Plan) -> None:
         if value or name == "total":
             costs.add_row(name, f"{value:,.2f}")
     print_whole(console, costs)
+    if plan.public:
+        public = Table(title="Public money (+ paid, − received)", title_justify="left")
+        public.add_column("component")
+        public.add_column(plan.currency, justify="right")
+        for name, value in plan.public.items():
+            public.add_row(name, f"{value:,.2f}")
+        print_whole(console, public)
     _frame(
         console, "Supply by country and stage", plan.shares, {"share": "{:.1%}", "hhi": "{:,.0f}"}
     )

@@ -120,6 +120,8 @@ def summary_rows(plan: Plan) -> list[list[Any]]:
     for component in plan.costs:  # the total is the row "total cost" above
         if component != "total":
             rows.append([f"cost: {component} {money}", Formatted(plan.costs[component], MONEY)])
+    for component, amount in plan.public.items():  # not the buyer's: + paid, − received
+        rows.append([f"public money: {component} {money}", Formatted(amount, MONEY)])
     if plan.has_solution:
         short = plan.shortfall
         total = float(short["shortfall"].sum()) if len(short) else 0.0
