@@ -140,7 +140,7 @@ def test_a_soft_cover_is_kept_where_it_costs_less_than_its_penalty():
     tonne: left short, 20 × 50 = 1,000. 2026: 120 t, 12,000, holding 400; 2027: 80 t bought and
     the 20 drawn, 8,000. Total 12,000 + 400 + 8,000 + 1,000 = **21,400** (below the hard
     cover's 22,800)."""
-    model = {"rules": [{"rule": "stockpile_cover", "days": 73, "penalty": 50}]}
+    model = {"rules": [{"rule": "stockpile_cover", "minerals": ["li"], "days": 73, "penalty": 50}]}
     plan = sourcing.solve(COVER_CASE, model)
     assert plan.objective == pytest.approx(21_400)
     assert plan.costs["cover_shortfall"] == pytest.approx(1_000)
@@ -191,3 +191,29 @@ def test_a_reference_price_of_an_unknown_stage_or_period_is_refused():
         ("reference_prices", 2, "period"),
         ("reference_prices", 4, "mineral"),
     }
+
+
+STOCKPILE_2024 = "instances/usgs-2024-stockpile"
+
+
+def test_usgs_2024_stock_bought_before_the_ban_replaces_what_the_ban_leaves_unmet():
+    """usgs-2024 over 2025-2027, China selling nothing from 2026 (recorded in the instance's
+    README). Without stock the ban leaves 11,044 t unmet; with a stockpile, what is built in
+    2025 of each mineral is exactly what would be unmet in 2026 and 2027, half drawn each year,
+    nothing is unmet, and the plan costs 165,665,076.63 USD less (holding 15,581,254.50)."""
+    ban = f"{STOCKPILE_2024}/china-ban-2026.yaml"
+    instance = sourcing.load_instance(STOCKPILE_2024)
+    bare = sourcing.solve(instance.model_copy(update={"stockpiles": []}), scenario=ban)
+    stocked = sourcing.solve(instance, scenario=ban)
+    assert bare.objective == pytest.approx(26_134_320_907.21, rel=1e-9)
+    assert stocked.objective == pytest.approx(25_968_655_830.58, rel=1e-9)
+    assert stocked.costs["holding"] == pytest.approx(15_581_254.50, rel=1e-9)
+    assert len(stocked.shortfall) == 0
+    unmet = bare.shortfall.groupby("mineral")["shortfall"].sum()
+    assert unmet.sum() == pytest.approx(11_044)
+    held = stocked.stock.pivot_table(index="mineral", columns="period", values="closing")
+    built = held[held["2025"] > 1e-6]
+    assert set(built.index) == set(unmet.index) == {"bismuth", "gallium", "magnesium", "tungsten"}
+    for mineral in built.index:
+        assert built.loc[mineral, "2025"] == pytest.approx(unmet[mineral])
+        assert built.loc[mineral, "2026"] == pytest.approx(unmet[mineral] / 2)

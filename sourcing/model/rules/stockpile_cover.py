@@ -26,7 +26,7 @@ from sourcing.model.rules.kind import RuleKind, Scope, register
 def _selected(data: ModelData, rule: StockpileCover) -> np.ndarray:
     """Demand rows of the selected minerals and sites with a positive quantity."""
     demand = data.demand
-    mask = (demand["quantity"] > 0).to_numpy()
+    mask = (demand["quantity"] > 0).to_numpy().copy()  # pandas may hand out a read-only view
     if rule.minerals is not None:
         mask &= demand["mineral"].isin(rule.minerals).to_numpy()
     if rule.selects_countries:
