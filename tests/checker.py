@@ -10,6 +10,12 @@ from ``plan.flows`` alone (plus the instance's data):
 * flow is conserved through the yields: at every processing stage an offer's output is its yield
   times its input;
 * demand is met, or the shortfall is allowed (a penalty is given) and equals the plan's report;
+* with stockpiles: each period's closing stock, walked from ``initial`` as opening + delivered −
+  demand met, stays within [0, capacity], ends at least at ``final_min``, and equals the plan's
+  ``stock`` table; its holding cost is h × closing in each period; a ``stockpile_cover`` rule
+  holds on that closing stock (or, soft, costs its penalty × the stock short);
+* ``price_floor`` and ``reference_tariff`` cost what the reference prices say (the buyer's
+  share of top-ups and clawbacks; the gap to the reference on exports);
 * ``plan.shares`` reports the same quantities;
 * every rule holds, recomputed with pandas from the supplied quantities (shares of a stage,
   value shares over a chain, exclusions, supplier counts with their minimum share, top-k shares);
@@ -82,6 +88,8 @@ def check_plan(
     # -- each flow: from an existing offer, along an allowed lane, to an offer or a site -------
     offer_price = offers.set_index(OFFER)["price"].to_dict()
     demand_keys = set(zip(demand["mineral"], demand["period"], demand["site"], strict=True))
+    # a stockpile takes deliveries in every period, whether or not its site demands then
+    demand_keys |= {(k["mineral"], t, k["site"]) for k in instance.stockpiles for t in periods}
     transport = np.zeros(len(flows))
     tariff = np.zeros(len(flows))
     for i, f in enumerate(flows.itertuples(index=False)):
@@ -159,9 +167,29 @@ def check_plan(
     demand["delivered"] = demand["delivered"].fillna(0.0)
     demand["short"] = demand["quantity"] - demand["delivered"]
     reported = _reported_shortfall(plan)
+    piles = {(k["site"], k["mineral"]): k for k in instance.stockpiles}
+    # at a stocked site stock may meet demand: what is short is what the plan reports (the stock
+    # walked below must then balance), not demand − delivered
+    stocked = [(s, m) in piles for s, m in zip(demand["site"], demand["mineral"], strict=True)]
+    demand.loc[stocked, "short"] = [
+        reported.get(k, 0.0)
+        for k in zip(
+            demand.loc[stocked, "mineral"],
+            demand.loc[stocked, "period"],
+            demand.loc[stocked, "site"],
+            strict=True,
+        )
+    ]
     for d in demand.itertuples(index=False):
         name = f"demand {d.mineral}/{d.period or '-'} at {d.site}"
         slack = tol * max(1.0, d.quantity)
+        if (d.site, d.mineral) in piles:  # checked with the stock below: stock may meet it
+            said = reported.get((d.mineral, d.period, d.site), 0.0)
+            if said > slack and math.isnan(d.penalty):
+                problem(f"{name}: {said:g} short of a hard demand")
+            if said > d.quantity + slack:
+                problem(f"{name}: {said:g} short, more than the {d.quantity:g} demanded")
+            continue
         if d.short < -slack:
             problem(f"{name}: {d.delivered:g} delivered, more than the {d.quantity:g} demanded")
         if d.short > slack and math.isnan(d.penalty):
@@ -169,6 +197,74 @@ def check_plan(
         said = reported.get((d.mineral, d.period, d.site), 0.0)
         if not math.isclose(max(d.short, 0.0), said, rel_tol=tol, abs_tol=slack):
             problem(f"{name}: short {max(d.short, 0.0):g}, the plan reports {said:g}")
+
+    # -- stockpiles: closing = opening + delivered − demand met, within [0, capacity] ----------
+    holding = 0.0
+    walked: dict[tuple[str, str, str], float] = {}
+    said_stock = {}
+    if len(plan.stock):
+        stock_rows = plan.stock.to_dict("records")
+        said_stock = {(r["site"], r["mineral"], r.get("period", NO_PERIOD)): r for r in stock_rows}
+    for (site, mineral), pile in piles.items():
+        closing = pile.get("initial", 0.0)
+        capacity = pile.get("capacity", math.inf)
+        for period in periods:
+            opening = closing
+            row = demand[
+                (demand["site"] == site)
+                & (demand["mineral"] == mineral)
+                & (demand["period"] == period)
+            ]
+            came = float(
+                flows.loc[
+                    (flows["site"] == site)
+                    & (flows["mineral"] == mineral)
+                    & (flows["period"] == period),
+                    "quantity",
+                ].sum()
+            )
+            short = reported.get((mineral, period, site), 0.0) if len(row) else 0.0
+            met = float(row["quantity"].sum()) - short
+            closing = opening + came - met
+            name = f"stock of {mineral} at {site} in {period or '-'}"
+            slack = tol * max(1.0, opening, came)
+            if closing < -slack:
+                problem(f"{name}: closing {closing:g} < 0 (more drawn than held)")
+            if closing > capacity + slack:
+                problem(f"{name}: closing {closing:g} above the capacity {capacity:g}")
+            holding += pile["holding_cost"] * max(closing, 0.0)
+            walked[(site, mineral, period)] = closing
+            said = said_stock.get((site, mineral, period))
+            if said is None or not math.isclose(
+                said["closing"], closing, rel_tol=tol, abs_tol=slack
+            ):
+                problem(f"{name}: closing {closing:g}, the plan reports {said}")
+        if closing < pile.get("final_min", 0.0) - tol * max(1.0, closing):
+            problem(f"stock of {mineral} at {site}: last closing {closing:g} below final_min")
+
+    # -- stockpile_cover: closing stock ≥ days / period_days × the period's demand at the site --
+    cover_cost = 0.0
+    site_country = {r["site"]: r["country"] for r in instance.sites}
+    for rule in rules:
+        if rule.rule != "stockpile_cover":
+            continue
+        share = rule.days / (instance.period_days or 365.0)
+        chosen = set(rule.countries or []) | _named(rule.groups, groups)
+        for d in demand.itertuples(index=False):
+            if rule.minerals is not None and d.mineral not in rule.minerals:
+                continue
+            if (rule.countries or rule.groups) and site_country.get(d.site) not in chosen:
+                continue
+            need = share * d.quantity
+            held = walked.get((d.site, d.mineral, d.period), 0.0)
+            short = max(0.0, need - held)
+            if rule.penalty is None and short > tol * max(1.0, need):
+                problem(
+                    f"{rule.name or rule.rule}: {held:g} in stock of {d.mineral} at {d.site} in "
+                    f"{d.period or '-'}, below the {need:g} of {rule.days:g} days"
+                )
+            elif rule.penalty is not None:
+                cover_cost += rule.penalty * short
 
     # -- plan.shares reports the same quantities ------------------------------------------------
     shares = plan.shares.copy()
@@ -204,6 +300,11 @@ def check_plan(
         "risk": float(risk_weight * (supply["quantity"] * supply["country"].map(risk)).sum()),
         "shortfall": float((demand["short"].clip(lower=0) * demand["penalty"].fillna(0.0)).sum()),
     }
+    if piles:
+        costs["holding"] = holding
+    costs.update(_reference_costs(instance, rules, supply, flows, groups))
+    if any(rule.rule == "stockpile_cover" and rule.penalty is not None for rule in rules):
+        costs["cover_shortfall"] = cover_cost
     costs["total"] = sum(costs.values())
     out.costs = costs
     scale = max(1.0, abs(costs["total"]))
@@ -219,6 +320,56 @@ def check_plan(
                 f"cost '{component}': recomputed {amount:.6f}, the plan says "
                 f"{plan.costs[component]:.6f}"
             )
+    return out
+
+
+def _reference_costs(
+    instance: Instance,
+    rules: list[Any],
+    supply: pd.DataFrame,
+    flows: pd.DataFrame,
+    groups: dict[str, set[str]],
+) -> dict[str, float]:
+    """The buyer's money of ``price_floor`` and ``reference_tariff`` rules, from the reference
+    prices as the instance states them: per unit of a guaranteed offer, the top-up is what its
+    price falls short of the reference and the clawback a share of what it exceeds it, the buyer
+    paying ``buyer_share`` of both; per unit exported by a tariffed offer to another country,
+    ``share`` of what its price falls short of the reference."""
+
+    def reference(mineral: str, stage: str, period: str) -> float | None:
+        for r in instance.reference_prices:
+            if (r["mineral"], r["stage"]) == (mineral, stage) and r.get("period", period) == period:
+                return r["price"]
+        return None
+
+    out: dict[str, float] = {}
+    for rule in rules:
+        if rule.rule not in ("price_floor", "reference_tariff"):
+            continue
+        chosen = supply[_selected(rule, supply) & _members(rule, supply, groups)]
+        for o in chosen.itertuples(index=False):
+            ref = reference(o.mineral, o.stage, o.period)
+            if ref is None:
+                continue
+            if rule.rule == "price_floor":
+                below, above = max(0.0, ref - o.price), max(0.0, o.price - ref)
+                out["floor_topup"] = out.get("floor_topup", 0.0) + (
+                    rule.buyer_share * below * o.quantity
+                )
+                out["floor_clawback"] = out.get("floor_clawback", 0.0) - (
+                    rule.buyer_share * rule.upside_share * above * o.quantity
+                )
+            else:
+                leaving = flows[
+                    (flows["mineral"] == o.mineral)
+                    & (flows["period"] == o.period)
+                    & (flows["stage"] == o.stage)
+                    & (flows["from_country"] == o.country)
+                    & (flows["to_country"] != o.country)
+                ]
+                out["reference_tariff"] = out.get("reference_tariff", 0.0) + (
+                    rule.share * max(0.0, ref - o.price) * float(leaving["quantity"].sum())
+                )
     return out
 
 
@@ -371,6 +522,12 @@ def _check_rule(
                 found.append(f"{name} {k}: group share {share:.6f} below {rule.min}")
             if rule.max is not None and share > rule.max + tol:
                 found.append(f"{name} {k}: group share {share:.6f} above {rule.max}")
+
+    elif rule.rule in ("price_floor", "reference_tariff"):
+        pass  # prices, not limits: their money is recomputed with the costs in check_plan
+
+    elif rule.rule == "stockpile_cover":
+        pass  # a rule on closing stock, not on supply: checked with the stock in check_plan
 
     elif rule.rule in ("min_suppliers", "max_suppliers", "top_share"):
         frame = scope[member]

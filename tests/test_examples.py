@@ -9,9 +9,13 @@ and what the cheapest adjustment is) and ``expected.json`` with the hand-derived
     supply                  every (mineral, [period,] stage, country) with a positive quantity;
                             the examples are designed so that these quantities are unique
     costs                   (optional) the cost by component, as in ``plan.costs``
+    public                  (optional) money that is not the buyer's, as in ``plan.public``
     shortfall               (optional) demand left unmet, per mineral and site
     uncovered               (infeasible cases) what cannot be covered, per mineral and site
     unconstrained_objective (rule cases) the optimum without the model's rules: the rule binds
+    stock                   (stockpile cases) the stock table, per site, mineral and period
+    without_stockpiles_objective  (stockpile cases) the optimum without ``stockpiles.csv`` (null:
+                            infeasible, a hard cover needs a stockpile)
 
 Every case is its own test id: ``test_example[max-country-share]``.
 """
@@ -143,6 +147,40 @@ def test_rule_binds(case: str):
     want = expected(case)
     assert free.objective == pytest.approx(want["unconstrained_objective"], rel=REL_TOL)
     assert free.objective < want["objective"] - 1e-6
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if "public" in expected(c)])
+def test_public_money(case: str):
+    """Money that is not the buyer's (floor top-ups and clawbacks paid or received by the public,
+    reference tariffs collected) is as the README derives it, and stays out of the objective."""
+    plan = solved(case)
+    want = expected(case)["public"]
+    assert set(plan.public) == set(want)
+    for component, amount in want.items():
+        assert plan.public[component] == pytest.approx(amount, rel=REL_TOL, abs=ABS_TOL), component
+    assert plan.objective == pytest.approx(plan.costs["total"], rel=REL_TOL)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if "stock" in expected(c)])
+def test_stock(case: str):
+    """The stock table is the README's: opening, in, out and closing per period; and without
+    the stockpiles the optimum is the README's dearer one (the stock is worth buying)."""
+    plan = solved(case)
+    want = expected(case)
+    key = ("site", "mineral", "period")
+    got = {tuple(str(r[k]) for k in key): r for r in plan.stock.to_dict("records")}
+    assert set(got) == {tuple(str(r[k]) for k in key) for r in want["stock"]}
+    for row in want["stock"]:
+        mine = got[tuple(str(row[k]) for k in key)]
+        for column in ("opening", "in", "out", "closing"):
+            assert mine[column] == pytest.approx(row[column], abs=ABS_TOL), (row, column)
+    bare = sourcing.load_instance(folder(case)).model_copy(update={"stockpiles": []})
+    free = sourcing.solve(bare, folder(case) / "model.yaml")
+    if want["without_stockpiles_objective"] is None:  # a hard cover needs a stockpile
+        assert free.termination_condition.value == "infeasible"
+        return
+    assert free.objective == pytest.approx(want["without_stockpiles_objective"], rel=REL_TOL)
+    assert plan.objective < free.objective
 
 
 # -- a few cases told as worked examples -------------------------------------------------------

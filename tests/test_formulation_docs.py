@@ -19,6 +19,7 @@ from tests.conftest import ROOT
 MODULES = [
     "sourcing/model/network.py",
     "sourcing/model/contracts.py",
+    "sourcing/model/stock.py",
     "sourcing/model/extension.py",
     "sourcing/analysis/extensive.py",
     "sourcing/analysis/alternatives.py",

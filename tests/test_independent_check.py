@@ -29,7 +29,19 @@ SOLVED = sorted(
     for p in EXAMPLES.iterdir()
     if p.is_dir() and _expected(p)["termination_condition"] == "optimal"
 )
-WITH_RULES = [c for c in SOLVED if sourcing.load_model(EXAMPLES / c / "model.yaml").rules]
+#: rules that set a price (their money), not a limit a plan can break
+PRICE_RULES = {"price_floor", "reference_tariff"}
+WITH_RULES = [
+    c
+    for c in SOLVED
+    if {r.rule for r in sourcing.load_model(EXAMPLES / c / "model.yaml").rules} - PRICE_RULES
+]
+PRICED = [
+    c
+    for c in SOLVED
+    if (rules := {r.rule for r in sourcing.load_model(EXAMPLES / c / "model.yaml").rules})
+    and rules <= PRICE_RULES
+]
 
 
 def _case(case: str) -> tuple[sourcing.Instance, list, sourcing.Plan, float]:
@@ -64,6 +76,20 @@ def test_checker_rejects_the_unconstrained_plan(case: str):
     problems = check_plan(instance, list(model.rules), free).problems
     names = {rule.name or rule.rule for rule in model.rules}
     assert problems and all(p.split()[0].rstrip(":") in names for p in problems), problems
+
+
+@pytest.mark.parametrize("case", PRICED)
+def test_checker_prices_the_plan_solved_without_its_price_rules(case: str):
+    """A price rule (a floor, a reference tariff) limits nothing a plan can break: solved
+    without it, each price case keeps its plan (the README says why), but its cost then lacks the
+    rule's money, and the checker, recomputing it, finds the README's optimum, not the plan's."""
+    folder = EXAMPLES / case
+    instance = sourcing.load_instance(folder)
+    model = sourcing.load_model(folder / "model.yaml")
+    free = sourcing.solve(folder, model.model_copy(update={"rules": []}))
+    check = check_plan(instance, list(model.rules), free)
+    assert check.costs["total"] == pytest.approx(_expected(folder)["objective"], rel=1e-6)
+    assert any(p.startswith("total cost: recomputed") for p in check.problems), check.problems
 
 
 def _tampered(case: str, edit) -> list[str]:
@@ -128,3 +154,17 @@ def test_checker_catches_unreported_shortfall():
 
     problems = _tampered("soft-demand", edit)
     assert any("short 75, the plan reports 50" in p for p in problems), problems
+
+
+def test_checker_catches_stock_drawn_that_was_never_built():
+    """stockpile-ban with China's 2026 delivery cut from 180 t to its 100 t of demand: nothing
+    goes into stock in 2026 (closing 0, not the plan's 80), so the 80 t drawn in 2027 leave a
+    closing stock of 0 + 20 − 100 = −80 < 0; and the purchase no longer adds up to the cost."""
+
+    def edit(flows: pd.DataFrame) -> pd.DataFrame:
+        flows.loc[flows["from_country"] == "CHN", "quantity"] = 100.0
+        return flows
+
+    problems = _tampered("stockpile-ban", edit)
+    assert any("stock of ga at buyer in 2026: closing 0" in p for p in problems), problems
+    assert any("in 2027: closing -80 < 0" in p for p in problems), problems

@@ -464,3 +464,126 @@ def test_contract_terms_link_the_lanes_that_carry_less_and_cover_a_hard_demand()
         "contract_lane",
         "contract_minimum",
     ]
+
+
+def stocked_market() -> dict[str, Any]:
+    """The market with a stockpile of lithium at the buyer: 10 t in stock at the start, room for
+    50 t, 2 per tonne of closing stock."""
+    pile = {"site": "buyer", "mineral": "li", "initial": 10, "capacity": 50, "holding_cost": 2}
+    return {**market(), "stockpiles": [pile]}
+
+
+def test_a_stockpile_adds_a_balance_row_its_stock_and_a_draw_in_the_demand_row():
+    """The market has one period, so the stock's balance is
+
+        stock_balance[j,m,t]   S + n = initial = 10
+
+    (closing stock S, draw n to meet demand). The draw also enters the demand row, which
+    becomes x_AUS + x_CHL + x_CHN + n = 100 (refined lithium delivered, plus the draw). The most
+    closing stock that can still be used is min(capacity 50, max(initial 10, later demand 0 +
+    final_min 0)) = 10, so 0 ≤ S ≤ 10; the draw is free (below 0 it builds stock). Holding:
+    2 S in the objective.
+    """
+    lp = built(document=stocked_market())
+    assert added_rows(lp) == {
+        "stock_balance[buyer,li]": Row(
+            10.0, {"stock[buyer,li]": 1.0, "stock_draw[buyer,li]": 1.0}, 10.0
+        )
+    }
+    assert added_columns(lp) == {
+        "stock[buyer,li]": Column(0.0, 10.0, False),
+        "stock_draw[buyer,li]": Column(-inf, inf, False),
+    }
+    names = _column_names(lp)
+    starts, cols, vals = lp.csr()
+    demand = lp.constraints["demand"].start
+    entries = slice(starts[demand], starts[demand + 1])
+    assert {names[c]: float(v) for c, v in zip(cols[entries], vals[entries], strict=True)} == {
+        "flow[li,refining,AUS,buyer,buyer]": 1.0,
+        "flow[li,refining,CHL,buyer,buyer]": 1.0,
+        "flow[li,refining,CHN,buyer,buyer]": 1.0,
+        "stock_draw[buyer,li]": 1.0,
+    }
+    cost = lp.cost_vector(("holding",))
+    assert {names[c]: float(cost[c]) for c in np.flatnonzero(cost)} == {"stock[buyer,li]": 2.0}
+
+
+def test_stockpile_cover_bounds_the_closing_stock_below_by_a_share_of_demand():
+    """``stockpile_cover`` with 73 days in a 365-day period: c = 0.2, and the one demand row
+    (li at the buyer, 100 t) gives
+
+        stockpile_cover[m,t,j]   S_jmt ≥ c d = 20
+
+    The stock's bound widens to hold it: min(50, max(10, 0 + max(0, 20))) = 20. Soft, with a
+    penalty of 5, the row gains a shortfall z ≥ 0 (``stockpile_cover:short``), costing 5 z:
+
+        S + z ≥ 20
+    """
+    lp = built({"rule": "stockpile_cover", "days": 73}, document=stocked_market())
+    rows = added_rows(lp)
+    assert rows["stockpile_cover[li,buyer]"] == Row(20.0, {"stock[buyer,li]": 1.0}, inf)
+    assert added_columns(lp)["stock[buyer,li]"] == Column(0.0, 20.0, False)
+
+    soft = built({"rule": "stockpile_cover", "days": 73, "penalty": 5}, document=stocked_market())
+    assert added_rows(soft)["stockpile_cover[li,buyer]"] == Row(
+        20.0, {"stock[buyer,li]": 1.0, "stockpile_cover:short[li,buyer]": 1.0}, inf
+    )
+    assert added_columns(soft)["stockpile_cover:short[li,buyer]"] == Column(0.0, inf, False)
+    names = _column_names(soft)
+    cost = soft.cost_vector(("cover_shortfall",))
+    assert {names[c]: float(cost[c]) for c in np.flatnonzero(cost)} == {
+        "stockpile_cover:short[li,buyer]": 5.0
+    }
+
+
+def priced_market() -> dict[str, Any]:
+    """The market with a reference price of refined lithium: 18 (per tonne refined, as the
+    refining price)."""
+    return {**market(), "reference_prices": [{"mineral": "li", "stage": "refining", "price": 18}]}
+
+
+def _costs(lp: LinearProgram, terms: dict[str, list[tuple[np.ndarray, np.ndarray]]], name: str):
+    names = _column_names(lp)
+    return {
+        names[c]: float(v)
+        for cols, vals in terms.get(name, [])
+        for c, v in zip(cols, vals, strict=True)
+    }
+
+
+def test_price_floor_adds_no_row_only_unit_costs_shared_between_buyer_and_public():
+    """``price_floor`` for FTA refiners with b = 0.5 and u = 0.25, reference P = 18:
+
+        CHL refining, p = 15: top-up 18 − 15 = 3, clawback 0: buyer 0.5 × 3 = 1.5, public 1.5
+        AUS refining, p = 20: top-up 0, clawback 0.25 × (20 − 18) = 0.5: buyer −0.25, public −0.25
+
+    CHN (FEOC) is not guaranteed; mining has no reference price. No row, no variable: the
+    buyer's shares join the objective (``floor_topup``, ``floor_clawback``), the public's are
+    kept apart (``LinearProgram.public``), never minimised.
+    """
+    rule = {
+        "rule": "price_floor",
+        "groups": ["FTA"],
+        "stages": ["refining"],
+        "buyer_share": 0.5,
+        "upside_share": 0.25,
+    }
+    lp = built(rule, document=priced_market())
+    assert added_rows(lp) == {} and added_columns(lp) == {}
+    assert _costs(lp, lp.costs, "floor_topup") == {"supply[li,refining,CHL]": 1.5}
+    assert _costs(lp, lp.costs, "floor_clawback") == {"supply[li,refining,AUS]": -0.25}
+    assert _costs(lp, lp.public, "floor_topup") == {"supply[li,refining,CHL]": 1.5}
+    assert _costs(lp, lp.public, "floor_clawback") == {"supply[li,refining,AUS]": -0.25}
+
+
+def test_reference_tariff_charges_the_gap_on_lanes_leaving_the_country():
+    """``reference_tariff`` on FEOC refiners with s = 0.5: CHN refines at 10 against the
+    reference 18, so each tonne it delivers abroad (to the buyer, whose site is not in CHN)
+    pays 0.5 × (18 − 10) = 4, to the buyer's cost and, with the opposite sign, to the state's
+    receipts. No row, no variable.
+    """
+    rule = {"rule": "reference_tariff", "groups": ["FEOC"], "share": 0.5}
+    lp = built(rule, document=priced_market())
+    assert added_rows(lp) == {} and added_columns(lp) == {}
+    assert _costs(lp, lp.costs, "reference_tariff") == {"flow[li,refining,CHN,buyer,buyer]": 4.0}
+    assert _costs(lp, lp.public, "reference_tariff") == {"flow[li,refining,CHN,buyer,buyer]": -4.0}

@@ -24,10 +24,13 @@ import pandas as pd
 
 from sourcing.analysis.common import concentration, total_unmet
 from sourcing.api import InstanceLike, load, solve
-from sourcing.model.lp import COST_COMPONENTS, EXTENSION_COST
+from sourcing.model.lp import COST_COMPONENTS, EXTENSION_COST, OPTIONAL_COSTS
 from sourcing.results.plan import Plan
 from sourcing.scenarios import ScenarioLike
 from sourcing.solver import outcome
+
+#: every cost component a row may show, in order (the optional ones only where some plan has them)
+COMPONENTS = (*COST_COMPONENTS, *OPTIONAL_COSTS, EXTENSION_COST)
 
 BASELINE = "baseline"
 
@@ -92,8 +95,10 @@ def rows(plans: Sequence[tuple[str, Plan]]) -> pd.DataFrame:
             "status": _status(plan),
             "total": plan.objective if plan.has_solution else np.nan,
         }
-        for component in (*COST_COMPONENTS, EXTENSION_COST):  # an extension's: when it has some
+        for component in COMPONENTS:  # the optional ones (holding, extension): when it has some
             record[_cost_column(component)] = plan.costs.get(component, np.nan)
+        # money not the buyer's (price_floor, reference_tariff): its net, + paid − received
+        record["public"] = plan.public.get("total", np.nan)
         if plan.has_solution:
             record["shortfall"] = total_unmet(plan.shortfall)[0]
         elif plan.infeasibility:
@@ -103,16 +108,28 @@ def rows(plans: Sequence[tuple[str, Plan]]) -> pd.DataFrame:
             record["shortfall"] = np.nan
         if plan.has_solution:
             record.update(concentration(plan.concentration))
+            record.update(stock_over_time(plan.stock))
         records.append(record)
     frame = pd.DataFrame.from_records(records)
-    costs = [_cost_column(c) for c in (*COST_COMPONENTS, EXTENSION_COST)]
-    used = [c for c in costs if (frame[c].fillna(0) != 0).any()]
+    costs = [_cost_column(c) for c in COMPONENTS]
+    used = [c for c in [*costs, "public"] if (frame[c].fillna(0) != 0).any()]
     first = frame["total"].iloc[0] if len(frame) else np.nan
     frame["change"] = frame["total"] - first
     frame["change_pct"] = frame["change"] / first if first else np.nan
     stages = [c for c in frame.columns if c.startswith(("max_share ", "hhi "))]
     order = ["model", "scenario", "status", "total", *used, "shortfall", "change", "change_pct"]
-    return frame[order + _by_stage(stages)]
+    stock = [c for c in frame.columns if c.startswith("stock ")]
+    return frame[order + stock + _by_stage(stages)]
+
+
+def stock_over_time(stock: pd.DataFrame) -> dict[str, float]:
+    """``stock <period>``: the closing stock of every stockpile together at the end of each
+    period (units of the last stage; a plan with stockpiles of several minerals adds them, as
+    ``shortfall`` does); nothing without stockpiles."""
+    if not len(stock):
+        return {}
+    by_period = stock.groupby("period", sort=False)["closing"].sum()
+    return {f"stock {period}".rstrip(): float(amount) for period, amount in by_period.items()}
 
 
 def _cost_column(component: str) -> str:

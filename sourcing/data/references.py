@@ -153,6 +153,35 @@ def check_instance(instance: Instance) -> list[Problem]:
     )
     _period_overlap(instance.demand, "demand", ("mineral", "site"), problems)
 
+    for i, k in enumerate(instance.stockpiles, 1):
+        known(
+            "stockpiles",
+            i,
+            "site",
+            k["site"],
+            demand_sites,
+            "site",
+            None if sites else "there is no sites table: the one site is 'buyer'",
+        )
+        known("stockpiles", i, "mineral", k["mineral"], minerals, "mineral")
+        capacity = k.get("capacity", float("inf"))
+        for field, amount in (
+            ("initial", k.get("initial", 0.0)),
+            ("final_min", k.get("final_min", 0.0)),
+        ):
+            if amount > capacity:
+                problems.append(Problem("stockpiles", i, field, "exceeds the stockpile's capacity"))
+    _duplicates(instance.stockpiles, "stockpiles", ("site", "mineral"), problems)
+
+    for i, ref in enumerate(instance.reference_prices, 1):
+        known("reference_prices", i, "mineral", ref["mineral"], minerals, "mineral")
+        known("reference_prices", i, "stage", ref["stage"], stages, "stage", in_stages)
+        period_ok("reference_prices", i, ref)
+    _duplicates(
+        instance.reference_prices, "reference_prices", ("mineral", "stage", "period"), problems
+    )
+    _period_overlap(instance.reference_prices, "reference_prices", ("mineral", "stage"), problems)
+
     problems += check_rules(instance.rules, instance, "instance rules")
     return problems
 

@@ -162,7 +162,69 @@ class TopShare(Selectors):
     share: Fraction
 
 
+class StockpileCover(Selectors):
+    """Closing stock in every period is at least ``days`` / ``period_days`` × that period's
+    demand at the site (JOGMEC: 60 days, up to 180 for high-risk metals). ``countries`` and
+    ``groups`` select sites by their country. Soft when ``penalty`` (per unit short) is given."""
+
+    rule: Literal["stockpile_cover"]
+    days: Annotated[float, PlainNumber, Field(gt=0, le=36_500, allow_inf_nan=False)]
+    penalty: Annotated[float, PlainNumber, Field(ge=0, le=1e12, allow_inf_nan=False)] | None = (
+        Field(
+            default=None,
+            description="Cost per unit of stock short of the cover; absent: the cover is hard.",
+        )
+    )
+
+    @model_validator(mode="after")
+    def _no_stages(self) -> StockpileCover:
+        if self.stages is not None:
+            raise RuleError(
+                "stages",
+                "stockpile_cover applies to stock of the delivered (last) stage: "
+                "leave 'stages' out",
+            )
+        return self
+
+
+class PriceFloor(Selectors):
+    """A guaranteed price: each unit a selected offer supplies is topped up to the reference
+    price of its mineral, stage and period (``reference_prices``), and ``upside_share`` of what
+    its price exceeds the reference is clawed back (DoD–MP Materials: a USD 110/kg NdPr floor,
+    30% of the upside). The buyer pays ``buyer_share`` of the net, the public the rest."""
+
+    rule: Literal["price_floor"]
+    buyer_share: Fraction = Field(
+        default=1.0,
+        description="Share of the net top-up (top-up − clawback) the buyer pays; the rest is "
+        "public money, reported and not minimised.",
+    )
+    upside_share: Fraction = Field(
+        default=0.0,
+        description="Share of the price above the reference clawed back per unit.",
+    )
+
+
+class ReferenceTariff(Selectors):
+    """A border-adjusted floor: every lane leaving a selected offer for another country carries
+    a tariff per unit of ``share`` × max(0, reference − price): an outsider selling below the
+    reference is lifted towards it (to it with ``share`` 1). The buyer pays; the state collects."""
+
+    rule: Literal["reference_tariff"]
+    share: Annotated[float, PlainNumber, Field(gt=0, le=1, allow_inf_nan=False)] = Field(
+        default=1.0, description="Share of the gap to the reference charged per unit."
+    )
+
+
 Rule = Annotated[
-    MaxCountryShare | GroupShare | Exclude | MinSuppliers | MaxSuppliers | TopShare,
+    MaxCountryShare
+    | GroupShare
+    | Exclude
+    | MinSuppliers
+    | MaxSuppliers
+    | TopShare
+    | StockpileCover
+    | PriceFloor
+    | ReferenceTariff,
     Field(discriminator="rule"),
 ]

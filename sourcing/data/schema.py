@@ -117,6 +117,33 @@ class DemandRow(TypedDict):
     penalty: NotRequired[Quantity]
 
 
+class StockpileRow(TypedDict):
+    """A stockpile of ``mineral`` at ``site`` linking the periods: closing stock = opening stock
+    + delivered − demand met, the first opening stock ``initial`` (default 0); ``capacity``
+    blank: unlimited; ``holding_cost`` per unit of closing stock in each period; ``final_min``
+    the least closing stock of the last period (default 0). See sourcing/model/stock.py."""
+
+    __pydantic_config__ = _RECORD  # type: ignore[misc]
+    site: Id
+    mineral: Id
+    initial: NotRequired[Quantity]
+    capacity: NotRequired[Quantity]
+    holding_cost: Quantity
+    final_min: NotRequired[Quantity]
+
+
+class ReferencePriceRow(TypedDict):
+    """A reference price of ``mineral`` at ``stage``, on the basis of ``supply.price`` at that
+    stage (per unit of the stage's output); without ``period``, in every period. Read by the
+    rules ``price_floor`` and ``reference_tariff``."""
+
+    __pydantic_config__ = _RECORD  # type: ignore[misc]
+    mineral: Id
+    stage: Id
+    price: Quantity
+    period: NotRequired[str]
+
+
 # Columns named by Python keywords ('from', 'yield') need the functional TypedDict form.
 YieldRow = TypedDict(  # type: ignore[misc]  # noqa: UP013
     "YieldRow",
@@ -139,9 +166,13 @@ TABLES: dict[str, Any] = {
     "tariffs": TariffRow,
     "sites": SiteRow,
     "demand": DemandRow,
+    "stockpiles": StockpileRow,
+    "reference_prices": ReferencePriceRow,
 }
 REQUIRED_TABLES = ("minerals", "countries", "supply", "demand")
 DEFAULT_SITE = "buyer"
+#: days in a period when ``period_days`` is not given: a period is a year
+DEFAULT_PERIOD_DAYS = 365.0
 #: the one period of an instance that lists none
 NO_PERIOD = ""
 
@@ -178,6 +209,13 @@ class Instance(BaseModel):
     unit: str = "t"
     stages: list[Id] = Field(min_length=1)
     periods: list[Id] | None = None
+    period_days: (
+        Annotated[float, PlainNumber, Field(gt=0, le=36_500, allow_inf_nan=False)] | None
+    ) = Field(
+        default=None,
+        description="Days in each period (absent: 365, years); a stockpile_cover rule's "
+        "days are counted against it.",
+    )
     transport_default: Quantity | None = Field(
         default=None,
         description="Cost per unit on lanes not listed; absent: unlisted lanes are closed.",
@@ -194,6 +232,8 @@ class Instance(BaseModel):
     tariffs: list[TariffRow] = Field(default_factory=list)
     sites: list[SiteRow] = Field(default_factory=list)
     demand: list[DemandRow] = Field(min_length=1)
+    stockpiles: list[StockpileRow] = Field(default_factory=list)
+    reference_prices: list[ReferencePriceRow] = Field(default_factory=list)
 
     #: rows above a table's first record where the planner sees it: 1 for a CSV file or a
     #: workbook sheet (the header; the first record is row 2, as a spreadsheet numbers it),
@@ -204,6 +244,11 @@ class Instance(BaseModel):
     @classmethod
     def _no_rules(cls, rules: Any) -> Any:
         return no_rules_as_empty(rules)
+
+    @property
+    def days_per_period(self) -> float:
+        """``period_days``, 365 when not given."""
+        return DEFAULT_PERIOD_DAYS if self.period_days is None else self.period_days
 
     @field_validator("stages", "periods")
     @classmethod

@@ -1,6 +1,7 @@
 """Build the sourcing LP/MIP from indexed data and a model: a table of contents of the formulation.
 
     define_network     supply, lanes, stage volumes, demand             (sourcing.model.network)
+    define_stock       stockpiles linking the periods (if any)          (sourcing.model.stock)
     define_contracts   fixed costs and minimum quantities (binaries)    (sourcing.model.contracts)
     define_rules       each rule of the model, then the instance's own  (sourcing.model.rules.*)
     define_risk        the weighted country-risk term of the objective
@@ -14,24 +15,40 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
+
 from sourcing.data.schema import ModelSpec, RiskObjective
 from sourcing.model.contracts import define_contracts
 from sourcing.model.extension import apply_extensions
-from sourcing.model.index import ModelData
+from sourcing.model.index import ModelData, with_cover
 from sourcing.model.lp import LinearProgram
 from sourcing.model.network import Network, define_network
 from sourcing.model.rules.kind import kind_of
+from sourcing.model.stock import define_stock
 
 
 def build(data: ModelData, model: ModelSpec) -> tuple[LinearProgram, Network]:
     lp = LinearProgram()
+    data = with_cover(data, stock_cover(data, applied_rules(data, model)))
     network = define_network(lp, data)
+    define_stock(lp, data)
     define_contracts(lp, data, network)
     define_rules(lp, data, network, model)
     define_risk(lp, data, network, model)
     if model.extensions:  # the planner's own clauses in Pyomo, last
         apply_extensions(lp, model.extensions)
     return lp, network
+
+
+def stock_cover(data: ModelData, rules: list) -> np.ndarray:
+    """The largest fraction of each stockpile period's demand any rule asks to keep in stock
+    (``stock_cover`` hooks); zeros without such rules."""
+    cover = np.zeros(len(data.stocks))
+    for rule in rules:
+        hook = kind_of(rule).stock_cover
+        if hook is not None and len(cover):
+            cover = np.maximum(cover, hook(rule, data))
+    return cover
 
 
 def rule_names(rules: list) -> list[str]:

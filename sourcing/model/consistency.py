@@ -64,8 +64,12 @@ def _where(mineral: str, period: str, stage: str | None = None) -> str:
 def check_stage_coverage(data: ModelData) -> list[Problem]:
     """Every stage a demand reaches needs offers, and enough capacity for the demand."""
     capacity = data.offers.groupby(["mineral", "period", "stage"])["capacity"].sum()
+    # a mineral with a stockpile may meet a period's demand from stock: not checked per period
+    stocked = set(data.stocks["mineral"]) if len(data.stocks) else set()
     problems = []
     for row in frame_rows(data.stage_volumes):
+        if row.mineral in stocked:
+            continue
         have = capacity.get((row.mineral, row.period, row.stage), 0.0)
         where = _where(row.mineral, row.period, row.stage)
         if have == 0:
@@ -74,15 +78,14 @@ def check_stage_coverage(data: ModelData) -> list[Problem]:
                     "supply", None, "capacity", f"{where}: no offer, so its demand cannot be met"
                 )
             )
-        elif have < row.max_volume * (1 - 1e-9):
+        elif have < row.demand_volume * (1 - 1e-9):
             problems.append(
                 Problem(
                     "supply",
                     None,
                     "capacity",
-                    f"{where}: total capacity {have:g} is below the {row.max_volume:g} needed to "
-                    "meet "
-                    "demand in full",
+                    f"{where}: total capacity {have:g} is below the {row.demand_volume:g} "
+                    "needed to meet demand in full",
                 )
             )
     return problems
@@ -145,7 +148,8 @@ def check_sites_reached(data: ModelData, reach: _Reach | None = None) -> list[Pr
     # pandas-stubs takes only a Mapping or a callable as the mapper; pandas also takes a Series
     stages_offered = demand.set_index(["mineral", "period"]).index.map(offered)  # type: ignore[arg-type]
     complete = stages_offered.fillna(0).to_numpy() == len(data.stages)
-    unserved = np.flatnonzero(complete & ~reach.served)
+    # a row of 0 a stockpile added (demand_row 0) is no planner's demand: not reported
+    unserved = np.flatnonzero(complete & ~reach.served & (demand["demand_row"].to_numpy() > 0))
     field = "site" if data.instance.sites else "mineral"
     problems = []
     for d in unserved[:LISTED]:

@@ -8,14 +8,15 @@ For each offer o with a fixed cost f_o > 0 or a minimum quantity m_o > 0:
     contract_lane[l]       x_l − U_l w_o ≤ 0   for l ∈ L_out(o) where U_l < U_o
 
 where V̄_mts is the most the offer's stage can need (demand carried back through the yields) and
-U_l is the most lane l can carry: the site's demand for a delivery lane, or U_to / y_to into a
+U_l is the most lane l can carry: the site's demand for a delivery lane (plus the most it can put
+into stock, where it has a stockpile: sourcing.model.index ``stocks``), or U_to / y_to into a
 processing offer. The lane rows are the strong (disaggregated) linking of facility location:
 they make the LP relaxation tight, where one big-M per offer would leave it loose.
 
-Where the demand of a mineral and period is hard, each stage must supply exactly its required
-volume R_mts (demand carried back through the yields), so enough contracts must be signed to hold
-it (a knapsack over the binaries alone, from which the solver derives cover cuts such as
-"at least 7 of these suppliers", which the LP relaxation does not see):
+Where the demand of a mineral and period is hard (and no stockpile may meet it), each stage must
+supply exactly its required volume R_mts (demand carried back through the yields), so enough
+contracts must be signed to hold it (a knapsack over the binaries alone, from which the solver
+derives cover cuts such as "at least 7 of these suppliers", which the LP relaxation does not see):
 
     contract_cover[mts]    Σ_{o∈C_mts} U_o w_o ≥ R_mts − Σ_{o∈O_mts∖C} U_o   (when > 0)
 
@@ -95,12 +96,13 @@ def _cover(
     bound: np.ndarray,
 ) -> None:
     volumes, demand = data.stage_volumes, data.demand
-    soft_rows = demand[demand["penalty"].notna()]
+    # stock may meet a stocked site's demand, so its stage need not carry it in that period
+    soft_rows = demand[demand["penalty"].notna() | demand["stocked"]]
     soft = set(zip(soft_rows["mineral"], soft_rows["period"], strict=True))
     hard = np.array(
         [key not in soft for key in zip(volumes["mineral"], volumes["period"], strict=True)]
     )
-    required = np.where(hard, volumes["max_volume"].to_numpy(), 0.0)
+    required = np.where(hard, volumes["demand_volume"].to_numpy(), 0.0)
     volume_row = network.offer_volume_row
     free = volume_row >= 0
     free[chosen] = False  # offers without a contract hold up to their bound whatever happens
@@ -137,10 +139,10 @@ def _lane_bound(data: ModelData, bound: np.ndarray) -> np.ndarray:
     site_demand = (
         lanes.loc[delivery, ["mineral", "period", "site"]]
         .merge(
-            data.demand[["mineral", "period", "site", "quantity"]],
+            data.demand[["mineral", "period", "site", "most"]],
             how="left",
             on=["mineral", "period", "site"],
-        )["quantity"]
+        )["most"]
         .to_numpy()
     )
     most[delivery] = site_demand

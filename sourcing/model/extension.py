@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from sourcing.errors import InputError, Problem
-from sourcing.model.lp import COST_COMPONENTS, EXTENSION_COST, LinearProgram
+from sourcing.model.lp import COST_COMPONENTS, EXTENSION_COST, OPTIONAL_COSTS, LinearProgram
 from sourcing.model.pyomo_model import _component_name, _labels
 
 #: the engine's variable families an extension sees, by their names in the docs
@@ -106,7 +106,7 @@ def variables_model(
     import pyomo.environ as pyo
 
     taken = {_component_name(n) for n in [*lp.variables, *lp.constraints]}
-    taken |= {f"cost_{c}" for c in COST_COMPONENTS} | {"total_cost"}
+    taken |= {f"cost_{c}" for c in (*COST_COMPONENTS, *OPTIONAL_COSTS)} | {"total_cost"}
     names = {str(f) for f in files}
 
     pending = {name: block for name in ENGINE_VARIABLES if (block := lp.variables.get(name))}

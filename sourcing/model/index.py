@@ -3,9 +3,10 @@
 Only what the data allows is indexed (never a dense product of sets):
 
 * ``offers``: one row per (mineral, period, stage, country) offer, with capacity, price, fixed
-  cost, minimum quantity, the stage's yield and the country's risk. An offer without a period
-  applies in every period, with its full capacity and its own fixed cost in each (decision: periods
-  are separate contracts, so each period is an independent sourcing problem).
+  cost, minimum quantity, the stage's yield, the country's risk and the reference price of its
+  mineral, stage and period (``reference``, NaN where ``reference_prices`` gives none). An offer
+  without a period applies in every period, with its full capacity and its own fixed cost in each
+  (decision: periods are separate contracts; only stockpiles link them).
 * ``lanes``: one row per allowed movement of material: from an offer at stage *s* to an offer of
   the same mineral and period at stage *s+1*, and from an offer at the last stage to each site
   demanding that mineral. A lane between different countries is allowed when ``transport`` lists
@@ -13,14 +14,23 @@ Only what the data allows is indexed (never a dense product of sets):
   country it is free unless listed. Each lane carries its transport and tariff cost per unit.
   Built by :mod:`sourcing.model.lanes`, which joins only the pairs the data opens.
 * ``demand``: one row per (mineral, period, site) with quantity and penalty (NaN: hard).
-* ``stage_volumes``: one row per (mineral, period, stage) reached by demand, with the largest
-  volume the stage can need (demand carried back through the yields): the tight bound used by
-  the MIP rows instead of a big-M.
+* ``stage_volumes``: one row per (mineral, period, stage) reached by demand, with the volume
+  demand puts through it (``demand_volume``: demand carried back through the yields) and the
+  largest volume the stage can carry (``max_volume``: the same plus what may go into stock): the
+  tight bound used by the MIP rows instead of a big-M.
+* ``stocks``: one row per (site, mineral, period) of a stockpile (``stockpiles.csv``), periods in
+  order, with the stockpile's data, the demand row it serves (-1 where the site has no demand
+  for the mineral in the period), its demand then (``quantity``) and ``most``, the most closing
+  stock that can still be used: min(capacity, max(initial, demand of the later periods +
+  final_min, or + the largest cover a rule asks for from then on: :func:`with_cover`)). Stock
+  beyond that could never be drawn, so it is never bought (the bound keeps every MIP row's
+  coefficient valid).
+  Without stockpiles the table is empty and everything else is as before.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -40,6 +50,7 @@ class ModelData:
     demand: pd.DataFrame
     stage_volumes: pd.DataFrame
     country_groups: dict[str, set[str]]
+    stocks: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def last_stage(self) -> str:
@@ -59,10 +70,19 @@ def index_instance(instance: Instance) -> ModelData:
     country_groups = {r["country"]: set(groups_of(r)) for r in instance.countries}
     offers = _offers(instance, periods)
     demand = _demand(instance, periods)
+    demand, stocks = _stocks(instance, periods, demand)
     lanes = lane_table(instance, offers, demand)
     volumes = _stage_volumes(instance, offers, demand)
     return ModelData(
-        instance, list(instance.stages), periods, offers, lanes, demand, volumes, country_groups
+        instance,
+        list(instance.stages),
+        periods,
+        offers,
+        lanes,
+        demand,
+        volumes,
+        country_groups,
+        stocks,
     )
 
 
@@ -90,11 +110,25 @@ def _offers(instance: Instance, periods: list[str]) -> pd.DataFrame:
     offers["yield"] = [
         yields.get(k, 1.0) for k in zip(offers["mineral"], offers["stage"], strict=True)
     ]
+    offers["reference"] = _reference_prices(instance, offers, periods)
     risk = {r["country"]: r.get("risk", 0.0) for r in instance.countries}
     offers["risk"] = offers["country"].map(risk).fillna(0.0).astype(float)
     offers = offers.sort_values(["mineral", "period", "stage_pos", "country"], ignore_index=True)
     offers.insert(0, "offer", np.arange(len(offers)))
     return offers
+
+
+def _reference_prices(instance: Instance, offers: pd.DataFrame, periods: list[str]) -> np.ndarray:
+    """The reference price of each offer's mineral, stage and period (``reference_prices``;
+    NaN where none is given)."""
+    if not instance.reference_prices:
+        return np.full(len(offers), np.nan)
+    table = _expand_periods(pd.DataFrame.from_records(instance.reference_prices), periods)
+    table = table.rename(columns={"price": "reference"})[
+        ["mineral", "stage", "period", "reference"]
+    ]
+    key = ["mineral", "stage", "period"]
+    return offers[key].merge(table, how="left", on=key)["reference"].to_numpy(dtype=float)
 
 
 def _demand(instance: Instance, periods: list[str]) -> pd.DataFrame:
@@ -136,14 +170,127 @@ def closed_lanes(data: ModelData, keys: pd.DataFrame | None = None) -> pd.DataFr
     return table
 
 
+STOCK_COLUMNS = [
+    "site",
+    "mineral",
+    "period",
+    "period_pos",
+    "initial",
+    "capacity",
+    "holding_cost",
+    "final_min",
+    "stockpile_row",
+    "demand_row",
+    "quantity",
+    "most",
+]
+
+
+def _stocks(
+    instance: Instance, periods: list[str], demand: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The demand table and one row per (site, mineral, period) of each stockpile. The demand
+    table gains ``stocked`` and ``most`` (the most a demand row's site can take: its demand plus
+    the most it can put into stock, :data:`STOCK_COLUMNS` ``most``), and a row of 0 where a
+    stocked site has no demand in a period (:func:`_demand_of_stock`)."""
+    demand["stocked"] = False
+    demand["most"] = demand["quantity"]
+    if not instance.stockpiles:
+        return demand, pd.DataFrame(columns=STOCK_COLUMNS)
+    piles = pd.DataFrame.from_records(instance.stockpiles)
+    piles["stockpile_row"] = np.arange(1, len(piles) + 1)
+    demand = _demand_of_stock(instance, piles, periods, demand)
+    for column, default in (("initial", 0.0), ("capacity", np.inf), ("final_min", 0.0)):
+        piles[column] = piles[column].astype(float).fillna(default) if column in piles else default
+    piles["holding_cost"] = piles["holding_cost"].astype(float)
+    order = pd.DataFrame({"period": periods, "period_pos": np.arange(len(periods))})
+    stocks = piles.merge(order, how="cross")
+    key = ["mineral", "period", "site"]
+    rows = demand[key].assign(demand_row=np.arange(len(demand)))
+    stocks = stocks.merge(rows, how="left", on=key)
+    stocks["demand_row"] = stocks["demand_row"].fillna(-1).astype(int)
+    stocks = stocks.sort_values(["site", "mineral", "period_pos"], ignore_index=True)
+    served = stocks["demand_row"].to_numpy()
+    stocks["quantity"] = np.where(
+        served >= 0, demand["quantity"].to_numpy()[np.maximum(served, 0)], 0.0
+    )
+    demand.loc[served[served >= 0], "stocked"] = True
+    return demand, _stock_bounds(stocks, demand, np.zeros(len(stocks)))
+
+
+def _stock_bounds(stocks: pd.DataFrame, demand: pd.DataFrame, cover: np.ndarray) -> pd.DataFrame:
+    """``stocks`` with ``most``, the most closing stock that can still be used: min(capacity,
+    max(initial, L_t + max(final_min, max_{t'≥t} c_t' d_t'))), where L_t is the site's demand in
+    the periods after t and c_t d_t the cover a rule asks for in t (``cover``: the fraction c of
+    each row's demand, 0 without a rule); ``demand["most"]`` (the row's demand plus that) is
+    updated in place."""
+    quantity = stocks["quantity"].to_numpy()
+    pile = stocks["stockpile_row"].to_numpy()
+    backwards = pd.Series(quantity[::-1]).groupby(pile[::-1])
+    later = backwards.cumsum().to_numpy()[::-1] - quantity
+    need = pd.Series((cover * quantity)[::-1]).groupby(pile[::-1]).cummax().to_numpy()[::-1]
+    needed = later + np.maximum(stocks["final_min"].to_numpy(), need)
+    stocks = stocks.assign(
+        most=np.minimum(
+            stocks["capacity"].to_numpy(), np.maximum(stocks["initial"].to_numpy(), needed)
+        )
+    )
+    served = stocks["demand_row"].to_numpy()
+    at = served >= 0
+    demand.loc[served[at], "most"] = quantity[at] + stocks["most"].to_numpy()[at]
+    return stocks[STOCK_COLUMNS]
+
+
+def with_cover(data: ModelData, cover: np.ndarray) -> ModelData:
+    """``data`` with room in every stockpile for the cover rules ask for (``cover``: the fraction
+    of each ``stocks`` row's demand a rule requires in stock at the end of the period): the stock
+    bounds, the most each site can take and the stage volumes grow to match."""
+    if not len(data.stocks) or not np.any(cover > 0):
+        return data
+    demand = data.demand.copy()
+    stocks = _stock_bounds(data.stocks, demand, cover)
+    volumes = _stage_volumes(data.instance, data.offers, demand)
+    return replace(data, demand=demand, stocks=stocks, stage_volumes=volumes)
+
+
+def _demand_of_stock(
+    instance: Instance, piles: pd.DataFrame, periods: list[str], demand: pd.DataFrame
+) -> pd.DataFrame:
+    """``demand`` with a row of 0 (``demand_row`` 0: no row of demand.csv) for each period in
+    which a stocked site has no demand for the mineral, so that lanes reach the site and stock
+    can be built in that period too; sorted as before."""
+    key = ["mineral", "period", "site"]
+    wanted = piles[["mineral", "site"]].merge(pd.DataFrame({"period": periods}), how="cross")
+    missing = wanted.merge(demand[key], how="left", on=key, indicator=True)
+    missing = missing[missing["_merge"] == "left_only"][key]
+    if not len(missing):
+        return demand
+    site_country = {r["site"]: r["country"] for r in instance.sites} or {DEFAULT_SITE: DEFAULT_SITE}
+    extra = missing.assign(
+        quantity=0.0,
+        demand_row=0,
+        penalty=np.nan,
+        country=missing["site"].map(site_country),
+        stocked=False,
+        most=0.0,
+    )
+    whole = pd.concat([demand, extra[demand.columns]], ignore_index=True)
+    return whole.sort_values(["mineral", "period", "site"], ignore_index=True)
+
+
 def _stage_volumes(instance: Instance, offers: pd.DataFrame, demand: pd.DataFrame) -> pd.DataFrame:
-    """The most each (mineral, period, stage) can need: demand carried back through the yields."""
-    need = demand.groupby(["mineral", "period"], as_index=False)["quantity"].sum()
+    """What each (mineral, period, stage) must carry and can carry: demand, and demand plus what
+    may go into stock (``demand["most"]``), carried back through the yields."""
+    need = demand.groupby(["mineral", "period"], as_index=False)[["quantity", "most"]].sum()
     yields = offers.groupby(["mineral", "stage_pos"])["yield"].first()
     rows = []
-    for mineral, period, quantity in need.itertuples(index=False):
-        volume = quantity
+    for mineral, period, quantity, most in need.itertuples(index=False):
+        volume, largest = quantity, most
         for pos in range(len(instance.stages) - 1, -1, -1):
-            rows.append((mineral, period, instance.stages[pos], pos, volume))
-            volume = volume / yields.get((mineral, pos), 1.0)
-    return pd.DataFrame(rows, columns=["mineral", "period", "stage", "stage_pos", "max_volume"])
+            rows.append((mineral, period, instance.stages[pos], pos, volume, largest))
+            factor = yields.get((mineral, pos), 1.0)
+            volume, largest = volume / factor, largest / factor
+    return pd.DataFrame(
+        rows,
+        columns=["mineral", "period", "stage", "stage_pos", "demand_volume", "max_volume"],
+    )

@@ -30,6 +30,26 @@ COST_COMPONENTS = (
 #: The cost component of objective terms an extension adds (:mod:`sourcing.model.extension`):
 #: reported in the plan's costs only when a program has such terms.
 EXTENSION_COST = "extension"
+#: Components a program has only when its instance asks for them, reported (in this order, before
+#: an extension's) only where a program has them, so a plan without them reads as before:
+#:   holding          Σ h · closing stock, per period, of each stockpile (sourcing.model.stock)
+#:   cover_shortfall  Σ π · stock short of a soft stockpile_cover (sourcing.model.rules)
+#:   floor_topup      the buyer's share of price_floor top-ups: Σ b · max(0, P − p) · q
+#:   floor_clawback   the buyer's share of price_floor clawbacks, ≤ 0: −Σ b · u · max(0, p − P) · q
+#:   reference_tariff Σ share · max(0, P − p) · x on lanes leaving tariffed offers
+OPTIONAL_COSTS = (
+    "holding",
+    "cover_shortfall",
+    "floor_topup",
+    "floor_clawback",
+    "reference_tariff",
+)
+#: Money a plan reports that is not the buyer's, so never minimised (``Plan.public``), signed as
+#: a cost to the public purse:
+#:   floor_topup       the public share (1 − b) of price_floor top-ups, ≥ 0
+#:   floor_clawback    the public share of the clawbacks, ≤ 0 (received)
+#:   reference_tariff  reference tariffs collected by the state, ≤ 0 (received)
+PUBLIC_COSTS = ("floor_topup", "floor_clawback", "reference_tariff")
 
 
 @dataclass
@@ -107,6 +127,8 @@ class LinearProgram:
     costs: dict[str, list[tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)
     n_vars: int = 0
     n_rows: int = 0
+    #: terms of PUBLIC_COSTS: reported, never in the objective
+    public: dict[str, list[tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)
 
     def add_variables(
         self,
@@ -137,11 +159,23 @@ class LinearProgram:
 
     def add_cost(self, component: str, cols: np.ndarray, coefs: np.ndarray | float) -> None:
         """Add ``coefs · x[cols]`` to the objective under a named cost component."""
-        if component not in COST_COMPONENTS and component != EXTENSION_COST:
+        if component not in (*COST_COMPONENTS, *OPTIONAL_COSTS, EXTENSION_COST):
             raise ValueError(f"unknown cost component '{component}'")
         coefs = np.broadcast_to(np.asarray(coefs, dtype=float), np.shape(cols))
         keep = coefs != 0
         self.costs.setdefault(component, []).append((np.asarray(cols)[keep], coefs[keep]))
+
+    def add_public(self, component: str, cols: np.ndarray, coefs: np.ndarray | float) -> None:
+        """Add ``coefs · x[cols]`` to a public-money component: reported, never minimised."""
+        if component not in PUBLIC_COSTS:
+            raise ValueError(f"unknown public cost component '{component}'")
+        coefs = np.broadcast_to(np.asarray(coefs, dtype=float), np.shape(cols))
+        keep = coefs != 0
+        self.public.setdefault(component, []).append((np.asarray(cols)[keep], coefs[keep]))
+
+    def public_cost(self, component: str, x: np.ndarray) -> float:
+        """The public money of one component at the solution ``x``."""
+        return float(sum(np.dot(coefs, x[cols]) for cols, coefs in self.public.get(component, [])))
 
     def add_constraints(
         self,
@@ -228,7 +262,20 @@ class LinearProgram:
                 keep = local[cost_cols] >= 0
                 if keep.any():
                     part.add_cost(component, local[cost_cols[keep]], coefs[keep])
+        for component, parts in self.public.items():
+            for cost_cols, coefs in parts:
+                cost_cols = np.asarray(cost_cols)
+                coefs = np.broadcast_to(np.asarray(coefs, dtype=float), cost_cols.shape)
+                keep = local[cost_cols] >= 0
+                if keep.any():
+                    part.add_public(component, local[cost_cols[keep]], coefs[keep])
         return part
+
+    def cost_components(self) -> tuple[str, ...]:
+        """The components this program reports: every one of ``COST_COMPONENTS``, then those of
+        ``OPTIONAL_COSTS`` and the extension's where it has terms of them."""
+        optional = (*OPTIONAL_COSTS, EXTENSION_COST)
+        return (*COST_COMPONENTS, *(c for c in optional if c in self.costs))
 
     # -- assembled views ---------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sourcing.model.lp import COST_COMPONENTS, LinearProgram
+from sourcing.model.lp import EXTENSION_COST, LinearProgram
 
 
 def _component_name(family: str) -> str:
@@ -84,7 +84,8 @@ def to_pyomo(lp: LinearProgram) -> Any:
             pyo.Constraint(labels, rule=lambda m, *key, e=expressions: e[_key(key)]),
         )
 
-    for component in COST_COMPONENTS:
+    components = [c for c in lp.cost_components() if c != EXTENSION_COST]
+    for component in components:
         c = lp.cost_vector((component,))
         used = np.flatnonzero(c)
         model.add_component(
@@ -98,7 +99,7 @@ def to_pyomo(lp: LinearProgram) -> Any:
             ),
         )
     model.total_cost = pyo.Objective(
-        expr=sum(model.component(f"cost_{c}") for c in COST_COMPONENTS), sense=pyo.minimize
+        expr=sum(model.component(f"cost_{c}") for c in components), sense=pyo.minimize
     )
     return model
 

@@ -100,6 +100,14 @@ def _plan_sections(page: Page, plan: Plan, instance: Instance, model: ModelSpec 
         [{"component": k, "cost": v} for k, v in plan.costs.items() if v or k == "total"]
     )
     page.add(table(costs, "costs", currency, unit))
+    if plan.public:
+        page.heading("Public money", level=3)
+        page.note(
+            "Not the buyer's and not minimised: the public share of price-floor top-ups (+ paid) "
+            "and clawbacks (− received), reference tariffs collected (− received)."
+        )
+        public = pd.DataFrame([{"component": k, "cost": v} for k, v in plan.public.items()])
+        page.add(table(public, "costs", currency, unit))
 
     units = {m["mineral"]: m.get("unit") or unit for m in instance.minerals}
     everyone = list(plan.shares["country"]) + list(plan.flows.get("from_country", []))
@@ -150,6 +158,14 @@ def _plan_sections(page: Page, plan: Plan, instance: Instance, model: ModelSpec 
     if len(plan.shortfall):
         page.heading("Unmet demand", anchor="shortfall")
         page.add(table(plan.shortfall, "shortfall", currency, unit))
+    if len(plan.stock):
+        page.heading("Stock over time", anchor="stock")
+        page.note(
+            "Closing stock of each stockpile at the end of each period; in: delivered beyond the "
+            "demand met, out: drawn from stock to meet demand."
+        )
+        page.chart(charts.stock(plan.stock, unit), "stock")
+        page.add(table(plan.stock, "stock", currency, unit))
 
 
 def _headline(plan: Plan) -> list[tuple[str, str, str]]:

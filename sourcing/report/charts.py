@@ -275,6 +275,27 @@ def frontier(table: pd.DataFrame, currency: str) -> go.Figure:
     return figure
 
 
+def stock(table: pd.DataFrame, unit: str) -> go.Figure:
+    """Closing stock over the periods, one line per site and mineral (the plan's stock table)."""
+    figure = go.Figure()
+    for (site, mineral), rows in table.groupby(["site", "mineral"], sort=False):
+        figure.add_trace(
+            go.Scatter(
+                x=_plain(rows["period"].astype(str)),
+                y=_plain(rows["closing"]),
+                mode="lines+markers",
+                name=f"{mineral} at {site}",
+                hovertemplate=f"%{{x}}: %{{y:,.6g}} {unit}<extra></extra>",
+            )
+        )
+    figure.update_xaxes(title_text="period", type="category")
+    figure.update_yaxes(title_text=f"closing stock ({unit})", rangemode="tozero")
+    figure.update_layout(
+        template=TEMPLATE, font=FONT, height=340, margin=dict(l=60, r=30, t=30, b=50)
+    )
+    return figure
+
+
 def _plain(series: pd.Series) -> list[Any]:
     return [None if pd.isna(v) else (v.item() if hasattr(v, "item") else v) for v in series]
 

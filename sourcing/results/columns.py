@@ -30,6 +30,12 @@ KIND = {
     "max_share": "share",
     "hhi": "hhi",
     "dual": "dual",
+    # the stock table (sourcing.model.stock)
+    "opening": "quantity",
+    "in": "quantity",
+    "out": "quantity",
+    "closing": "quantity",
+    "stock": "quantity",  # compare: "stock 2026", the closing stock of a period
 }
 #: where a column's name means something else in one table
 KIND_IN = {
@@ -46,6 +52,12 @@ KIND_IN = {
             "fixed",
             "risk",
             "shortfall_cost",
+            "holding",
+            "cover_shortfall",
+            "floor_topup",
+            "floor_clawback",
+            "reference_tariff",
+            "public",
             "change",
         )
     },

@@ -15,7 +15,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from sourcing.model.index import NO_PERIOD, ModelData
-from sourcing.model.lp import COST_COMPONENTS, EXTENSION_COST, PRICED_ROLES, LinearProgram
+from sourcing.model.lp import PRICED_ROLES, PUBLIC_COSTS, LinearProgram
 from sourcing.model.network import Network
 from sourcing.results.rounding import tidy, tidy_frame
 from sourcing.solver import RawSolution, SolutionStatus, TerminationCondition
@@ -42,10 +42,16 @@ class Plan(BaseModel):
     bound: float | None = None
     gap: float | None = None
     costs: dict[str, float] = Field(default_factory=dict)
+    #: money that is not the buyer's (price_floor's public top-up and clawback, reference
+    #: tariffs collected), signed as a cost to the public purse, with its ``total``; empty
+    #: without such rules. Not in ``objective``, which stays the buyer's cost.
+    public: dict[str, float] = Field(default_factory=dict)
     flows: pd.DataFrame = Field(default_factory=pd.DataFrame)
     shares: pd.DataFrame = Field(default_factory=pd.DataFrame)
     concentration: pd.DataFrame = Field(default_factory=pd.DataFrame)
     shortfall: pd.DataFrame = Field(default_factory=pd.DataFrame)
+    #: stock by site, mineral and period (opening, in, out, closing); empty without stockpiles
+    stock: pd.DataFrame = Field(default_factory=pd.DataFrame)
     duals: dict[str, Any] = Field(default_factory=dict)
     infeasibility: dict[str, Any] | None = None
     warnings: list[str] = Field(default_factory=list)
@@ -69,7 +75,7 @@ class Plan(BaseModel):
 
 
 #: the plan's fields that are money (rounded never coarser than cents)
-_MONEY_FIELDS = {"objective", "bound", "costs"}
+_MONEY_FIELDS = {"objective", "bound", "costs", "public"}
 
 
 def _tidy(name: str, value: Any) -> Any:
@@ -114,14 +120,18 @@ def extract(
     """The solution part of a plan (fields of :class:`Plan`)."""
     x = raw.x
     assert x is not None
-    costs = {c: lp.component_cost(c, x) for c in COST_COMPONENTS}
-    if EXTENSION_COST in lp.costs:  # terms an extension added: shown only where there are some
-        costs[EXTENSION_COST] = lp.component_cost(EXTENSION_COST, x)
+    # the optional components (holding, an extension's terms) only where the program has some
+    costs = {c: lp.component_cost(c, x) for c in lp.cost_components()}
     costs["total"] = float(sum(costs.values()))
+    public = {c: lp.public_cost(c, x) for c in PUBLIC_COSTS if c in lp.public}
+    if public:
+        public["total"] = float(sum(public.values()))
     out: dict[str, Any] = {
         "costs": costs,
+        "public": public,
         "flows": _flows(data, network, x, raw.scaling),
         "shortfall": shortfall_of(data, lp, x, raw.scaling),
+        "stock": stock_of(data, lp, x, raw.scaling),
     }
     out["shares"], out["concentration"] = shares_of(data, network, x, raw.scaling)
     out["duals"] = _duals(data, lp, network, duals) if duals is not None else {}
@@ -222,7 +232,11 @@ def shortfall_of(
     demand = data.demand
     block = lp.constraints["demand"]
     flow = lp.variables["flow"]
+    # delivered: by lanes, and drawn from a stockpile (less what went into it)
     is_flow = (block.cols >= flow.start) & (block.cols < flow.start + len(flow.index))
+    if "stock_draw" in lp.variables:
+        draw = lp.variables["stock_draw"]
+        is_flow |= (block.cols >= draw.start) & (block.cols < draw.start + len(draw.index))
     delivered = np.bincount(
         block.rows[is_flow] - block.start, weights=x[block.cols[is_flow]], minlength=len(demand)
     )
@@ -234,6 +248,32 @@ def shortfall_of(
     unit = 1.0 if scaling is None else scaling.row[block.ids]  # the demand rows' units
     frame.loc[frame["shortfall"] < TOLERANCE * np.maximum(unit, frame["demand"]), "shortfall"] = 0.0
     return frame[frame["shortfall"] > 0].reset_index(drop=True)
+
+
+def stock_of(
+    data: ModelData, lp: LinearProgram, x: np.ndarray, scaling: Scaling | None = None
+) -> pd.DataFrame:
+    """The stock table: per site, mineral and period, the opening stock, what went in (delivered
+    beyond the demand met), what came out (drawn to meet demand) and the closing stock. Empty
+    (no rows, the columns kept) without stockpiles."""
+    columns = ["site", "mineral", "period", "opening", "in", "out", "closing"]
+    if "stock" not in lp.variables:
+        return pd.DataFrame(columns=columns)
+    stocks = data.stocks
+    cols = lp.variables["stock"].ids
+    closing = x[cols].copy()
+    closing[np.abs(closing) <= noise(scaling, cols)] = 0.0
+    pile = stocks["stockpile_row"].to_numpy()
+    first = np.r_[True, pile[1:] != pile[:-1]]
+    opening = np.where(first, stocks["initial"].to_numpy(), np.r_[0.0, closing[:-1]])
+    change = closing - opening
+    small = np.abs(change) <= noise(scaling, cols)
+    frame = stocks[["site", "mineral", "period"]].copy()
+    frame["opening"] = opening
+    frame["in"] = np.where(small, 0.0, np.maximum(change, 0.0))
+    frame["out"] = np.where(small, 0.0, np.maximum(-change, 0.0))
+    frame["closing"] = closing
+    return frame[columns].reset_index(drop=True)
 
 
 def _duals(

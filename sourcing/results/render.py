@@ -13,7 +13,8 @@ from sourcing.results.text import print_whole, text_console
 
 
 def csv_tables(plan: Plan, full: bool = False) -> dict[str, str]:
-    """One CSV text per table of the plan: flows, shares, concentration, shortfall, costs, duals.
+    """One CSV text per table of the plan: flows, shares, concentration, shortfall, stock, costs,
+    duals.
 
     Numbers are rounded as in the plan's JSON (:mod:`sourcing.results.rounding`) unless ``full``."""
     frames: dict[str, pd.DataFrame] = {
@@ -21,7 +22,11 @@ def csv_tables(plan: Plan, full: bool = False) -> dict[str, str]:
         "shares": plan.shares,
         "concentration": plan.concentration,
         "shortfall": plan.shortfall,
+        "stock": plan.stock,
         "costs": pd.DataFrame({"component": list(plan.costs), "cost": list(plan.costs.values())}),
+        "public": pd.DataFrame(
+            {"component": list(plan.public), "cost": list(plan.public.values())}
+        ),
         "summary": pd.DataFrame(
             [
                 {
@@ -38,6 +43,10 @@ def csv_tables(plan: Plan, full: bool = False) -> dict[str, str]:
             ]
         ),
     }
+    if plan.public:  # money not the buyer's: only where a price rule moved some
+        frames["public"] = pd.DataFrame(
+            {"component": list(plan.public), "cost": list(plan.public.values())}
+        )
     for name, value in plan.duals.items():
         if isinstance(value, pd.DataFrame):
             frames[f"duals_{name}"] = value
@@ -81,12 +90,21 @@ def _print(console: Console, plan: Plan) -> None:
         if value or name == "total":
             costs.add_row(name, f"{value:,.2f}")
     print_whole(console, costs)
+    if plan.public:
+        public = Table(title="Public money (+ paid, − received)", title_justify="left")
+        public.add_column("component")
+        public.add_column(plan.currency, justify="right")
+        for name, value in plan.public.items():
+            public.add_row(name, f"{value:,.2f}")
+        print_whole(console, public)
     _frame(
         console, "Supply by country and stage", plan.shares, {"share": "{:.1%}", "hhi": "{:,.0f}"}
     )
     _frame(console, "Flows", plan.flows, {})
     if len(plan.shortfall):
         _frame(console, "Unmet demand", plan.shortfall, {})
+    if len(plan.stock):
+        _frame(console, "Stock", plan.stock, {})
     for name in ("demand", "capacity", "rules"):
         frame = plan.duals.get(name)
         if isinstance(frame, pd.DataFrame) and len(frame):

@@ -7,6 +7,8 @@ Sheets, in order:
     shares           supply by country and stage: quantity, share of the stage, value, HHI
     concentration    one row per stage: volume, countries used, top country, its share, HHI
     shortfall        demand left unmet (rows only where a penalty allowed it)
+    stock            stock by site, mineral and period: opening, in, out, closing (rows only
+                     where the instance has stockpiles)
     duals_demand, duals_capacity, duals_rules
                      marginal cost of demand, value of binding capacity, price of binding rules
     infeasible_*     for an infeasible instance: the demand not covered, the binding capacities
@@ -28,7 +30,6 @@ import pandas as pd
 from sourcing.data.schema import Instance, ModelSpec
 from sourcing.data.workbook.instance import add_instance_sheets, add_rules_sheet
 from sourcing.data.workbook.sheets import AMOUNT, MONEY, PERCENT, WHOLE, Formatted, write_sheet
-from sourcing.model.lp import COST_COMPONENTS
 from sourcing.results.columns import header_of, kind_of
 from sourcing.results.plan import Plan
 from sourcing.results.rounding import tidy_frame
@@ -38,6 +39,7 @@ TABLE_SHEETS = [
     "shares",
     "concentration",
     "shortfall",
+    "stock",
     "duals_demand",
     "duals_capacity",
     "duals_rules",
@@ -63,6 +65,7 @@ def plan_tables(plan: Plan) -> dict[str, pd.DataFrame]:
         "shares": plan.shares,
         "concentration": plan.concentration,
         "shortfall": plan.shortfall,
+        "stock": plan.stock,
     }
     for name in ("demand", "capacity", "rules"):
         value = plan.duals.get(name)
@@ -114,9 +117,11 @@ def summary_rows(plan: Plan) -> list[list[Any]]:
     if plan.gap:
         rows.append([f"bound {money}", Formatted(plan.bound, MONEY)])
         rows.append(["gap (%)", Formatted(plan.gap, PERCENT)])
-    for component in COST_COMPONENTS:  # the total is the row "total cost" above
-        if component in plan.costs:
+    for component in plan.costs:  # the total is the row "total cost" above
+        if component != "total":
             rows.append([f"cost: {component} {money}", Formatted(plan.costs[component], MONEY)])
+    for component, amount in plan.public.items():  # not the buyer's: + paid, − received
+        rows.append([f"public money: {component} {money}", Formatted(amount, MONEY)])
     if plan.has_solution:
         short = plan.shortfall
         total = float(short["shortfall"].sum()) if len(short) else 0.0

@@ -27,6 +27,10 @@ Hooks (all optional):
     whether and how ``sourcing frontier`` sweeps the rule's share (:class:`Sweep`).
 ``integer``
     whether the rule adds binaries (the benchmark counts such a model as a MIP).
+``stock_cover(rule, data)``
+    the fraction of each stockpile period's demand (rows of ``data.stocks``) the rule asks to
+    hold in stock at the end of the period: the builder makes room for it in the stock bounds
+    (:func:`sourcing.model.index.with_cover`) before any family is added.
 """
 
 from __future__ import annotations
@@ -109,6 +113,7 @@ class RuleKind:
     cap: Callable[[Any, Callable[[list[str] | None], set[str]]], CapDrawn | None] | None = None
     sweep: Sweep | None = None
     integer: bool = False
+    stock_cover: Callable[[Any, ModelData], Any] | None = None
 
     @property
     def name(self) -> str:

@@ -180,13 +180,15 @@ def _too_small(
 
 def least_volumes(data: ModelData, stages: pd.DataFrame) -> pd.DataFrame:
     """``stages`` (rows of ``data.stage_volumes``) with ``least``: the volume hard demand puts
-    through the stage, V̲ = V̄ × (hard demand ÷ all demand) of the mineral and period (the
-    yields carry both back alike)."""
+    through the stage, V̲ = D × (hard demand ÷ all demand) of the mineral and period, D the
+    volume all its demand puts through (``demand_volume``; the yields carry both back alike).
+    Demand a stockpile serves is not hard here: stock may meet it."""
     demand = data.demand
     at, of = _codes([stages, demand], ["mineral", "period"])
     n = int(max(at.max(initial=-1), of.max(initial=-1))) + 1
     quantity = demand["quantity"].to_numpy(dtype=float)
-    hard = np.where(demand["penalty"].isna().to_numpy(), quantity, 0.0)
+    # stock may meet a stocked site's demand: only hard demand no stockpile serves must flow
+    hard = np.where((demand["penalty"].isna() & ~demand["stocked"]).to_numpy(), quantity, 0.0)
     total = np.bincount(of, weights=quantity, minlength=n)[at]
     ratio = np.divide(
         np.bincount(of, weights=hard, minlength=n)[at],
@@ -194,7 +196,7 @@ def least_volumes(data: ModelData, stages: pd.DataFrame) -> pd.DataFrame:
         out=np.zeros(len(at)),
         where=total > 0,
     )
-    return stages.assign(least=stages["max_volume"].to_numpy() * ratio)
+    return stages.assign(least=stages["demand_volume"].to_numpy() * ratio)
 
 
 def _codes(frames: list[pd.DataFrame], key: list[str]) -> list[np.ndarray]:
