@@ -23,8 +23,8 @@ def test_evidence_csv_is_current():
 
 
 def test_the_instance_carries_the_quantified_minerals_and_only_those():
-    """15 quantified minerals in evidence.csv; 7 qualitative; the instance's minerals are exactly the
-    quantified ones (copper once, though it has two stages)."""
+    """15 quantified minerals in evidence.csv; 7 qualitative; the instance's minerals are exactly
+    the quantified ones (copper once, though it has two stages)."""
     with (FOLDER / "evidence.csv").open(newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     quantified = {r["mineral"].lower() for r in rows if r["evidence"] == "quantified"}
