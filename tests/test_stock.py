@@ -12,6 +12,7 @@ import pytest
 import sourcing
 from sourcing import InputError
 from tests.checker import check_plan
+from tests.conftest import ROOT
 
 
 def gallium(stockpile: dict, demand: list[dict], supply: list[dict]) -> dict:
@@ -217,3 +218,21 @@ def test_usgs_2024_stock_bought_before_the_ban_replaces_what_the_ban_leaves_unme
     for mineral in built.index:
         assert built.loc[mineral, "2025"] == pytest.approx(unmet[mineral])
         assert built.loc[mineral, "2026"] == pytest.approx(unmet[mineral] / 2)
+
+
+def test_kazakhstan_stock_bought_before_the_ban_is_the_magnesium_the_ban_would_leave_unmet():
+    """instances/kazakhstan-stockpile (README.md there), least cost: the ban from 2026 leaves
+    10,500 t of magnesium unmet without stock; with a stockpile, 10,500 t is bought in 2025 and
+    drawn 5,250 t a year, and what stock saves is the recorded USD 129,863,943.40."""
+    folder = ROOT / "instances" / "kazakhstan-stockpile"
+    instance = sourcing.load_instance(folder)
+    bare = instance.model_copy(update={"stockpiles": []})
+    ban = folder / "china-ban-2026.yaml"
+    without = sourcing.solve(bare, "least-cost", scenario=ban)
+    stocked = sourcing.solve(instance, "least-cost", scenario=ban)
+    assert without.objective - stocked.objective == pytest.approx(129_863_943.40, abs=0.05)
+    short = without.shortfall.groupby("mineral")["shortfall"].sum()
+    assert short["magnesium"] == pytest.approx(10_500)
+    held = stocked.stock.set_index(["mineral", "period"])["closing"]
+    assert held[("magnesium", "2025")] == pytest.approx(10_500)
+    assert held[("magnesium", "2026")] == pytest.approx(5_250)
