@@ -131,7 +131,7 @@ def _with_shared(fn: Callable[[Any, Task], Result], path: str, digest: str, task
 class DaskExecutor:
     """The workers of the Dask cluster whose scheduler is at ``address`` (tcp://HOST:PORT)."""
 
-    def __init__(self, address: str, timeout: float = 30.0):
+    def __init__(self, address: str, timeout: float = 10.0):
         try:
             from distributed import Client
         except ImportError as error:  # pragma: no cover - a dependency of sourcing
