@@ -79,7 +79,8 @@ def test_battery_demo_each_row_equals_a_plain_solve_with_that_cut():
     """battery-demo, top:2, cuts 0.5 and 1: (cobalt COD, CHN; graphite CHN alone, which mines
     and refines it all in the least-cost plan; lithium CHL, AUS) × 2 cuts = 10 rows, each
     re-solved warm as a bound; each equals `sourcing.solve` with the same cut as a scenario
-    (a rebuild from the changed data). By hand, cobalt (180 t of demand) mined in COD at
+    (a rebuild from the changed data): objective, largest share at the mineral's stages, and
+    shortfall. By hand, cobalt (180 t of demand) mined in COD at
     20,000/t: cut by half COD still has 500 t (no change); closed, the 180 t come from IDN at
     21,000/t: +180,000."""
     table = sweep(DEMO, disrupt=2, cuts=[0.5, 1.0])
@@ -90,6 +91,10 @@ def test_battery_demo_each_row_equals_a_plain_solve_with_that_cut():
         plan = sourcing.solve(DEMO, scenario=capacity_cut(row.mineral, row.country, row.cut))
         assert row.status == "optimal"
         assert row.objective == pytest.approx(plan.objective, rel=1e-9), row.scenario
+        stages = plan.concentration[plan.concentration["mineral"] == row.mineral]
+        assert row.largest_share_after == pytest.approx(stages["max_share"].max(), rel=1e-9)
+        shortfall = plan.shortfall["shortfall"].sum() if len(plan.shortfall) else 0.0
+        assert row.shortfall == pytest.approx(shortfall, abs=1e-9)
     cobalt = cuts.set_index("scenario").loc[["cobalt/COD/cut 0.5", "cobalt/COD/cut 1"]]
     assert cobalt["extra_cost"].tolist() == pytest.approx([0, 180_000])
 
@@ -266,3 +271,19 @@ def test_an_unreachable_scheduler_is_a_clear_error():
     assert done.returncode == 2
     assert "no Dask scheduler answers at tcp://127.0.0.1:" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_usgs_sweep_rows_agree_with_the_plans_tables_where_demand_goes_unmet():
+    """usgs-2024 (36 minerals, soft demand): the sweep's numpy shortfall and shares equal the
+    plan's tables (shortfall_of, shares_of) for a sample of cuts, among them the worst ones
+    by shortfall, so a fast path cannot drift from the plan."""
+    usgs = ROOT / "instances" / "usgs-2024"
+    table = sweep(usgs, disrupt=2, cuts=[1.0]).iloc[1:]
+    sample = pd.concat([table.nlargest(2, "shortfall"), table.iloc[::12]])
+    for row in sample.itertuples():
+        plan = sourcing.solve(usgs, scenario=capacity_cut(row.mineral, row.country, row.cut))
+        assert row.objective == pytest.approx(plan.objective, rel=1e-9), row.scenario
+        stages = plan.concentration[plan.concentration["mineral"] == row.mineral]
+        assert row.largest_share_after == pytest.approx(stages["max_share"].max(), rel=1e-9)
+        shortfall = plan.shortfall["shortfall"].sum() if len(plan.shortfall) else 0.0
+        assert row.shortfall == pytest.approx(shortfall, rel=1e-9, abs=1e-9)

@@ -50,12 +50,11 @@ from sourcing.analysis.common import (
     load_with_scenarios,
     options_of,
     status_of,
-    total_unmet,
 )
 from sourcing.analysis.stress import NoBasePlan, _largest, _offers_of
 from sourcing.api import InstanceLike, ModelLike
 from sourcing.errors import InputError, Problem
-from sourcing.results.plan import TOLERANCE, shares_of, shortfall_of
+from sourcing.results.plan import TOLERANCE, noise
 from sourcing.scenarios import Scenario, ScenariosLike, load_scenario
 from sourcing.solver import SolverOptions
 from sourcing.solver.block_session import open_session
@@ -218,6 +217,7 @@ class _Warm:
         self.session: Session | Any = open_session(key.built.lp, key.options)
         self.base = self.session.solve()
         self.basis: Any = self.session.basis  # a HighsBasis, or one per block
+        self.measures = Measures(key.built)
 
 
 #: in each worker: the warm session of the latest base received (by content hash)
@@ -281,7 +281,7 @@ def _cut_row(base: Base, cut: Cut) -> dict[str, Any]:
         "base_value": cut.value,
         "error": "",
     }
-    return {**row, **_outcome(built, raw, base.objective, cut.mineral)}
+    return {**row, **_outcome(built, raw, base.objective, cut.mineral, warm.measures)}
 
 
 def _library_row(base: Base, named: Named) -> dict[str, Any]:
@@ -299,26 +299,82 @@ def _base_row(built: Built, raw: Any) -> dict[str, Any]:
     return {**row, **_outcome(built, raw, raw.objective, None)}
 
 
-def _outcome(built: Built, raw: Any, base_cost: float, mineral: str | None) -> dict[str, Any]:
+def _outcome(
+    built: Built, raw: Any, base_cost: float, mineral: str | None, measures: Measures | None = None
+) -> dict[str, Any]:
     status = status_of(raw)
     if raw.x is None or raw.objective is None:
         return {"status": status, "objective": np.nan, "extra_cost": np.nan, "shortfall": np.nan}
-    shortfall, _ = total_unmet(shortfall_of(built.data, built.lp, raw.x, raw.scaling))
-    _, concentration = shares_of(built.data, built.network, raw.x, raw.scaling)
-    if mineral is not None:
-        concentration = concentration[concentration["mineral"] == mineral]
-    detail = "; ".join(
-        f"{r.stage} {r.top_country} {r.max_share:.1%}"
-        + (f" ({r.mineral})" if mineral is None else "")
-        for r in concentration.itertuples()
-    )
+    measures = measures or Measures(built)
+    largest, detail = measures.shares(raw.x, raw.scaling, mineral)
     return {
         "status": status,
         "objective": raw.objective,
         "extra_cost": raw.objective - base_cost,
-        "shortfall": shortfall,
-        "largest_share_after": float(concentration["max_share"].max())
-        if len(concentration)
-        else np.nan,
+        "shortfall": measures.shortfall(raw.x, raw.scaling),
+        "largest_share_after": largest,
         "shares_after": detail,
     }
+
+
+class Measures:
+    """A plan's shortfall and country shares in numpy, index arrays computed once per program:
+    the numbers of :func:`~sourcing.results.plan.shortfall_of` and
+    :func:`~sourcing.results.plan.shares_of` (each country's offers at a stage summed) without
+    building their tables for every scenario."""
+
+    def __init__(self, built: Built):
+        data, lp, network = built.data, built.lp, built.network
+        offers = data.offers
+        self.supply = network.supply
+        stage = offers[["mineral", "period", "stage_pos", "stage"]].astype(str)
+        stage["stage_pos"] = offers["stage_pos"].to_numpy()
+        self.stage_of, stages = pd.factorize(pd.MultiIndex.from_frame(stage))
+        pair = pd.MultiIndex.from_arrays([self.stage_of, offers["country"].astype(str)])
+        self.pair_of, pairs = pd.factorize(pair)
+        self.pair_stage = np.asarray(pairs.get_level_values(0), dtype=np.int64)
+        self.pair_country = np.asarray(pairs.get_level_values(1), dtype=object)
+        self.stage_labels = [(m, p, s) for m, p, _, s in stages]
+        order = sorted(range(len(stages)), key=lambda k: tuple(stages[k][:3]))
+        self.stages_of: dict[str | None, list[int]] = {None: order}
+        for k in order:
+            self.stages_of.setdefault(stages[k][0], []).append(k)
+        demand = lp.constraints["demand"]
+        flow = lp.variables["flow"]
+        is_flow = (demand.cols >= flow.start) & (demand.cols < flow.start + len(flow.index))
+        self.demand_rows = demand.rows[is_flow] - demand.start
+        self.demand_cols = demand.cols[is_flow]
+        self.demand_ids = demand.ids
+        self.demand = data.demand["quantity"].to_numpy(dtype=float)
+
+    def shortfall(self, x: np.ndarray, scaling: Any) -> float:
+        delivered = np.bincount(
+            self.demand_rows, weights=x[self.demand_cols], minlength=len(self.demand)
+        )
+        short = np.maximum(self.demand - delivered, 0.0)
+        unit = 1.0 if scaling is None else scaling.row[self.demand_ids]
+        short[short < TOLERANCE * np.maximum(unit, self.demand)] = 0.0
+        return float(short.sum())
+
+    def shares(self, x: np.ndarray, scaling: Any, mineral: str | None) -> tuple[float, str]:
+        """The largest share at any stage of ``mineral`` (every mineral: None), and per stage
+        'stage COUNTRY share'."""
+        quantity = x[self.supply]
+        quantity = np.where(quantity > noise(scaling, self.supply), quantity, 0.0)
+        by_pair = np.bincount(self.pair_of, weights=quantity, minlength=len(self.pair_stage))
+        volume = np.bincount(self.pair_stage, weights=by_pair, minlength=len(self.stage_labels))
+        largest, parts = np.nan, []
+        for k in self.stages_of.get(mineral, []):
+            if volume[k] <= 0:
+                continue
+            mine = np.flatnonzero(self.pair_stage == k)
+            top = mine[np.argmax(by_pair[mine])]
+            share = by_pair[top] / volume[k]
+            largest = share if np.isnan(largest) else max(largest, share)
+            m, period, stage = self.stage_labels[k]
+            where = f"{stage}" + (f" {period}" if period else "")
+            parts.append(
+                f"{where} {self.pair_country[top]} {share:.1%}"
+                + (f" ({m})" if mineral is None else "")
+            )
+        return float(largest), "; ".join(parts)
