@@ -16,6 +16,7 @@ Base plan: A 60 + B 40 = 1080; by value A (600) then B (480). ``--disrupt top:2 
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -182,11 +183,12 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def cluster(tmp_path):
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
     """A real Dask scheduler and two single-threaded workers, processes on loopback."""
     from distributed import Client
 
+    tmp_path = tmp_path_factory.mktemp("cluster")
     address = f"tcp://127.0.0.1:{free_port()}"
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     started = [
@@ -287,3 +289,43 @@ def test_usgs_sweep_rows_agree_with_the_plans_tables_where_demand_goes_unmet():
         assert row.largest_share_after == pytest.approx(stages["max_share"].max(), rel=1e-9)
         shortfall = plan.shortfall["shortfall"].sum() if len(plan.shortfall) else 0.0
         assert row.shortfall == pytest.approx(shortfall, rel=1e-9, abs=1e-9)
+
+
+def test_the_service_hands_sweep_jobs_to_the_cluster_of_its_setting(cluster, tmp_path):
+    """`sourcing serve` with SOURCING_DASK_SCHEDULER set: POST /v1/jobs with analysis
+    {"type": "sweep"} on the ore instance runs on the cluster, and /plan holds the module doc's
+    rows (1080, then 1200, 1775, 1125, 1200); a grid the command line refuses is 422."""
+    from tests.test_service import Server, finished, wait_for
+
+    server = Server(tmp_path, workers=1, env={"SOURCING_DASK_SCHEDULER": cluster}).start()
+    try:
+        with server.client() as api:
+            sweep_job = {"type": "sweep", "disrupt": 2, "cuts": [0.5, 1]}
+            job = api.post("/v1/jobs", json={"instance": ore(penalty=100), "analysis": sweep_job})
+            assert job.status_code == 202, job.text
+            done = wait_for(api, job.json()["id"], finished)
+            assert done["status"] == "succeeded", done
+            result = api.get(f"/v1/jobs/{done['id']}/plan").json()
+            rows = result["rows"]
+            assert [r["objective"] for r in rows] == pytest.approx([1080, 1200, 1775, 1125, 1200])
+            assert [r["shortfall"] for r in rows] == pytest.approx([0, 0, 5, 0, 0])
+            assert result["scenarios"] == 4 and result["failed"] == 0
+            bad = {"type": "sweep", "disrupt": 2, "cuts": [1.5]}
+            refused = api.post("/v1/jobs", json={"instance": ore(), "analysis": bad})
+            assert refused.status_code == 422
+            assert refused.json()["problems"][0]["field"] == "cuts"
+    finally:
+        server.stop()
+    # the same service told of a scheduler that is not there: the job says so (it did not
+    # quietly solve in its own process)
+    nowhere = f"tcp://127.0.0.1:{free_port()}"
+    (tmp_path / "b").mkdir()
+    server = Server(tmp_path / "b", workers=1, env={"SOURCING_DASK_SCHEDULER": nowhere}).start()
+    try:
+        with server.client() as api:
+            job = api.post("/v1/jobs", json={"instance": ore(penalty=100), "analysis": sweep_job})
+            done = wait_for(api, job.json()["id"], finished)
+            assert done["status"] == "failed"
+            assert f"no Dask scheduler answers at {nowhere}" in json.dumps(done)
+    finally:
+        server.stop()

@@ -55,7 +55,7 @@ from sourcing.analysis.stress import NoBasePlan, _largest, _offers_of
 from sourcing.api import InstanceLike, ModelLike
 from sourcing.errors import InputError, Problem
 from sourcing.results.plan import TOLERANCE, noise
-from sourcing.scenarios import Scenario, ScenariosLike, load_scenario
+from sourcing.scenarios import Scenario, ScenarioLike, ScenariosLike, load_scenario
 from sourcing.solver import SolverOptions
 from sourcing.solver.block_session import open_session
 from sourcing.solver.executor import Executor, InProcess
@@ -108,6 +108,7 @@ class Named:
 
     name: str
     scenario: Scenario | None
+    source: Any = None
 
 
 def parse_disrupt(text: str) -> int:
@@ -140,7 +141,7 @@ def sweep(
     *,
     disrupt: int | None = None,
     cuts: Sequence[float] = (),
-    scenarios: Sequence[str] = (),
+    scenarios: Sequence[ScenarioLike] = (),
     scenario: ScenariosLike = None,
     executor: Executor | None = None,
     time_limit: float | None = None,
@@ -231,11 +232,14 @@ def _warm(base: Base) -> _Warm:
     return _sessions[base.digest]
 
 
-def _named(name: str) -> Named:
+def _named(source: ScenarioLike) -> Named:
+    label = source.get("name") if isinstance(source, dict) else getattr(source, "name", None)
+    label = str(label or ("scenario" if isinstance(source, (dict, Scenario)) else source))
     try:
-        return Named(name, load_scenario(name))
+        scenario = load_scenario(source)
     except Exception:  # noqa: BLE001 - the worker meets the same error and makes it a row
-        return Named(name, None)
+        return Named(label, None, source)
+    return Named(scenario.name or label, scenario, source)
 
 
 def run_group(base: Base, group: list[Cut | Named]) -> list[dict[str, Any]]:
@@ -286,7 +290,7 @@ def _cut_row(base: Base, cut: Cut) -> dict[str, Any]:
 
 def _library_row(base: Base, named: Named) -> dict[str, Any]:
     built, name = base.built, named.name
-    source = named.scenario if named.scenario is not None else name
+    source = named.scenario if named.scenario is not None else named.source
     loaded, spec, warnings = load_with_scenarios(built.instance, built.model, [source])
     changed = build_model(loaded, spec, warnings)
     raw = Session(changed.lp, base.options).solve()
