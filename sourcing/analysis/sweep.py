@@ -192,7 +192,10 @@ def sweep(
 
     if progress is not None:
         progress(0, len(groups))
-    rows = (executor or InProcess()).map_shared(run_group, base, groups, done)
+    try:
+        rows = (executor or InProcess()).map_shared(run_group, base, groups, done)
+    finally:
+        _sessions.pop(base.digest, None)  # this process's copy (a worker's stays for reuse)
     first = _base_row(built, base_raw)
     frame = pd.DataFrame.from_records([first] + [r for group in rows for r in group])
     frame = frame.reindex(columns=COLUMNS)
@@ -221,15 +224,18 @@ class _Warm:
         self.measures = Measures(key.built)
 
 
-#: in each worker: the warm session of the latest base received (by content hash)
+#: in each worker: the warm sessions of the latest bases received, by content hash (a few, so
+#: two sweeps sharing a cluster do not rebuild each other's in turn)
 _sessions: dict[str, _Warm] = {}
+KEEP = 4
 
 
 def _warm(base: Base) -> _Warm:
-    if base.digest not in _sessions:
-        _sessions.clear()
-        _sessions[base.digest] = _Warm(base)
-    return _sessions[base.digest]
+    warm = _sessions.pop(base.digest, None) or _Warm(base)
+    _sessions[base.digest] = warm  # the most recent last
+    while len(_sessions) > KEEP:
+        del _sessions[next(iter(_sessions))]
+    return warm
 
 
 def _named(source: ScenarioLike) -> Named:
