@@ -15,7 +15,6 @@ from sourcing.cli.options import (
     ModelOpt,
     QuietOpt,
     RelGapOpt,
-    ScenarioOpt,
     StrictOpt,
     ThreadsOpt,
     TimeLimitOpt,
@@ -36,7 +35,14 @@ def sweep(
         typer.Option("--out", "-o", help="The table: FILE.parquet or FILE.csv (by suffix)."),
     ],
     model: ModelOpt = None,
-    scenario: ScenarioOpt = None,
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scenario",
+            "-s",
+            help="Scenario name (under scenarios/) or path, added as one row as is (repeatable).",
+        ),
+    ] = None,
     disrupt: Annotated[
         str | None,
         typer.Option(
@@ -73,8 +79,8 @@ def sweep(
     top:K --cuts C,... each mineral × its K largest suppliers × each cut) with status,
     objective, extra cost against the base, shortfall and the largest share after the loss.
 
-    Exit codes: 0 the table is written (a failed or infeasible scenario is a row); 2 invalid
-    input; 3 the instance has no plan to start from.
+    Exit codes: 0 the table is written (a failed or infeasible scenario is a row);
+    2 invalid input; 3 the instance has no plan to start from.
     """
     from sourcing.analysis.stress import NoBasePlan
     from sourcing.analysis.sweep import parse_cuts, parse_disrupt
