@@ -38,6 +38,7 @@ def test_commands_are_listed_in_the_order_they_always_were():
         "init",
         "hedge",  # issue 14: added after the commands that were
         "alternatives",
+        "sweep",  # issue 15
     ]
 
 

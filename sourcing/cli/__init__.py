@@ -66,6 +66,7 @@ from sourcing.cli.output import (
     _write_workbook,
     _wrote,
 )
+from sourcing.cli.sweeping import sweep
 from sourcing.errors import InputError, SourcingError
 from sourcing.solver.options import SolveOptions
 
@@ -109,6 +110,7 @@ __all__ = [
     "solve",
     "solve_options",
     "stress",
+    "sweep",
     "validate",
     "_exit_code",
     "_format_from",
@@ -189,6 +191,7 @@ for command in (
     init,
     hedge,
     alternatives,
+    sweep,
 ):
     app.command()(command)
 

@@ -19,6 +19,8 @@ from types import TracebackType
 
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as RichProgress
 from rich.status import Status
 
 #: seconds after which a command counts as long and shows plain progress lines off a terminal
@@ -74,3 +76,51 @@ class Progress:
         for (what, at), (_, after) in zip(marks, marks[1:], strict=False):
             self.console.print(f"{after - at:9.3f} s  {what}", markup=False, highlight=False)
         self.console.print(f"{end:9.3f} s  in all", markup=False, highlight=False)
+
+
+class Bar:
+    """Progress through N units of work, ``bar(done, total)``: a rich bar on a terminal; off it,
+    a plain line per unit once the command has run LONG seconds (every one under --verbose)."""
+
+    def __init__(
+        self, console: Console, what: str, quiet: bool = False, verbose: bool = False
+    ) -> None:
+        self.console, self.what = console, what
+        self.quiet, self.verbose = quiet, verbose and not quiet
+        self.started = time.perf_counter()
+        self._bar: RichProgress | None = None
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> Bar:
+        if not self.quiet and self.console.is_terminal and not self.verbose:
+            self._bar = RichProgress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self._bar.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter() - self.started
+        if self.quiet:
+            return
+        if self._bar is not None:
+            if self._task is None:
+                self._task = self._bar.add_task(self.what, total=total)
+            self._bar.update(self._task, completed=done, total=total)
+        elif self.verbose or now >= LONG:
+            line = f"[{now:7.2f} s] {self.what} {done}/{total}"
+            self.console.print(line, markup=False, highlight=False)

@@ -22,6 +22,8 @@ def check_analysis(analysis: Any, scenario: Any) -> dict[str, Any] | None:
     if analysis is None:
         return None
     document = analysis.model_dump()
+    if document["type"] == "sweep":
+        return check_sweep(document)
     if document["type"] != "hedge":
         return document
     if scenario:
@@ -34,6 +36,20 @@ def check_analysis(analysis: Any, scenario: Any) -> dict[str, Any] | None:
         except InputError as error:
             message = error.problems[0].message
             raise InputError([Problem("hedge", row, "scenarios.scenario", message)]) from None
+    return document
+
+
+def check_sweep(document: dict[str, Any]) -> dict[str, Any]:
+    """A sweep's grid checked as ``sourcing sweep`` checks it (422 naming the field)."""
+    from sourcing.analysis.sweep import parse_cuts
+
+    if document["cuts"]:
+        parse_cuts(",".join(repr(float(c)) for c in document["cuts"]))
+    if document["disrupt"] is not None and not document["cuts"]:
+        raise InputError([Problem("sweep", None, "cuts", "disrupt needs cuts")])
+    if document["disrupt"] is None and not document["scenarios"]:
+        raise InputError([Problem("sweep", None, "disrupt", "nothing to sweep: give disrupt")])
+    bundled_scenarios(document["scenarios"])
     return document
 
 
@@ -77,6 +93,8 @@ def run_analysis(
             progress=progress,
         )
         document, objective, status = result.to_dict(), result.objective, result.status
+    elif analysis["type"] == "sweep":
+        return run_sweep(analysis, request, model, scenario, solver, progress)
     else:
         from sourcing.analysis.alternatives import alternatives
 
@@ -98,6 +116,58 @@ def run_analysis(
         "objective": objective,
     }
     return json.dumps(document, allow_nan=False), summary
+
+
+def run_sweep(
+    analysis: dict[str, Any],
+    request: dict[str, Any],
+    model: Any,
+    scenario: Any,
+    solver: dict[str, Any],
+    progress: Any,
+) -> tuple[str, dict[str, Any]]:
+    """The sweep's table as JSON records (``null`` for no number), on the Dask cluster named by
+    SOURCING_DASK_SCHEDULER if the server has one, else in this (the job's) process."""
+    import json
+
+    from sourcing.analysis.sweep import sweep
+    from sourcing.solver.executor import DaskExecutor, executor_for
+
+    executor = executor_for(1)  # the cluster, if set; one job stays in its process otherwise
+    try:
+        table = sweep(
+            request["instance"],
+            model,
+            disrupt=analysis["disrupt"],
+            cuts=[float(c) for c in analysis["cuts"]],
+            scenarios=[_bundled(s) for s in analysis["scenarios"]],
+            scenario=scenario,
+            executor=executor,
+            **solver,
+            progress=lambda done, total: progress(f"sweep {done}/{total}"),
+        )
+    finally:
+        if isinstance(executor, DaskExecutor):
+            executor.close()
+    rows = json.loads(table.to_json(orient="records"))
+    document = {
+        "instance": table.attrs["instance"],
+        "model": table.attrs["model"],
+        "base_cost": table.attrs["base_cost"],
+        "scenarios": table.attrs["scenarios"],
+        "failed": table.attrs["failed"],
+        "rows": rows,
+    }
+    summary = {
+        "termination_condition": "optimal",
+        "solution_status": "optimal",
+        "objective": table.attrs["base_cost"],
+    }
+    return json.dumps(document, allow_nan=False), summary
+
+
+def _bundled(scenario: Any) -> Any:
+    return str(SCENARIOS_DIR / f"{scenario}.yaml") if isinstance(scenario, str) else scenario
 
 
 def bundled_hedge(document: dict[str, Any]) -> dict[str, Any]:

@@ -95,11 +95,31 @@ class AlternativesJob(BaseModel):
     count: StrictInt = Field(default=5, ge=1, le=20, description="How many to look for.")
 
 
+class SweepJob(BaseModel):
+    """``sourcing sweep``: each mineral's ``disrupt`` largest suppliers cut by each of ``cuts``,
+    and each of ``scenarios`` (bundled names or documents); on the Dask cluster of the setting
+    SOURCING_DASK_SCHEDULER when the server has one, else in the job's process."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    type: Literal["sweep"]
+    disrupt: StrictInt | None = Field(
+        default=None, ge=1, le=50, description="top:K: each mineral's K largest suppliers."
+    )
+    cuts: list[StrictFloat | StrictInt] = Field(
+        default_factory=list, max_length=20, description="Fractions of capacity lost, in (0, 1]."
+    )
+    scenarios: list[str | dict[str, Any]] = Field(
+        default_factory=list, max_length=100, description="Scenarios added as rows, as is."
+    )
+
+
 class JobIn(SolveIn):
-    """A solve, or with ``analysis`` a hedge or alternatives: the job's result (at
+    """A solve, or with ``analysis`` a hedge, alternatives or a sweep: the job's result (at
     ``/v1/jobs/{id}/plan``) is then that command's JSON instead of a plan."""
 
-    analysis: Annotated[HedgeJob | AlternativesJob, Field(discriminator="type")] | None = None
+    analysis: (
+        Annotated[HedgeJob | AlternativesJob | SweepJob, Field(discriminator="type")] | None
+    ) = None
 
 
 class ValidateIn(BaseModel):

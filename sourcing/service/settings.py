@@ -86,6 +86,12 @@ class Settings(BaseSettings):
         description="Seconds a finished POST /v1/solve (its job and plan) is kept after it "
         "finished; older ones are deleted when the next one is submitted. Queued jobs are kept.",
     )
+    dask_scheduler: str | None = Field(
+        default=None,
+        pattern=r"^(tcp|tls|inproc|ucx)://\S+$",
+        description="A Dask scheduler (tcp://HOST:PORT): sweep jobs run on its cluster instead "
+        "of in the job's process (the same variable `sourcing sweep` reads).",
+    )
     api_tokens: SecretStr | None = Field(default=None, description="Comma-separated bearer tokens.")
     api_tokens_file: Path | None = Field(
         default=None, description="File of bearer tokens, one a line ('#' starts a comment)."

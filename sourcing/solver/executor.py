@@ -8,7 +8,13 @@ An executor maps a function over a list of picklable tasks and returns the resul
     LocalProcesses     a pool of worker processes on this machine (``--jobs N``; default: one
                        per core), started once and kept for the life of the process
 
-The sweep issue adds a Dask cluster behind the same ``map``. Worker processes are *spawned*,
+    DaskExecutor       the workers of a Dask cluster (``--scheduler tcp://HOST:PORT``, or the
+                       environment variable SOURCING_DASK_SCHEDULER): :func:`executor_for`
+
+``map_shared(fn, shared, tasks, done)`` calls ``fn(shared, task)`` for each task, ``shared``
+going to each worker once, not once per task: a worker process reads it from one file and keeps
+it under its content hash; a Dask cluster receives it by ``scatter(broadcast=True)``; ``done``
+is called as each task finishes (progress). Worker processes are *spawned*,
 never forked: HiGHS keeps a global thread pool, and a forked child inherits its state without
 its threads (a child solving with it can hang). A spawned worker pays its imports once (about a
 second), which is why a small program is solved in process: the pool is for programs whose
@@ -18,14 +24,24 @@ blocks take longer than that to solve.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import multiprocessing
 import os
+import pickle
+import tempfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from typing import Protocol, TypeVar
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from sourcing.errors import SourcingError
 
 Task = TypeVar("Task")
 Result = TypeVar("Result")
+Shared = TypeVar("Shared")
+
+#: the environment variable naming a Dask scheduler (tcp://HOST:PORT) when no option does
+SCHEDULER_ENV = "SOURCING_DASK_SCHEDULER"
 
 
 class Executor(Protocol):
@@ -33,12 +49,34 @@ class Executor(Protocol):
 
     def map(self, fn: Callable[[Task], Result], tasks: Sequence[Task]) -> list[Result]: ...
 
+    def map_shared(
+        self,
+        fn: Callable[[Any, Task], Result],
+        shared: Any,
+        tasks: Sequence[Task],
+        done: Callable[[], None] | None = None,
+    ) -> list[Result]: ...
+
 
 class InProcess:
     """Each task in turn, in this process."""
 
     def map(self, fn: Callable[[Task], Result], tasks: Sequence[Task]) -> list[Result]:
         return [fn(task) for task in tasks]
+
+    def map_shared(
+        self,
+        fn: Callable[[Any, Task], Result],
+        shared: Any,
+        tasks: Sequence[Task],
+        done: Callable[[], None] | None = None,
+    ) -> list[Result]:
+        results = []
+        for task in tasks:
+            results.append(fn(shared, task))
+            if done is not None:
+                done()
+        return results
 
 
 class LocalProcesses:
@@ -54,6 +92,88 @@ class LocalProcesses:
             self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=context)
             atexit.register(self._pool.shutdown, cancel_futures=True)
         return list(self._pool.map(fn, tasks))
+
+    def map_shared(
+        self,
+        fn: Callable[[Any, Task], Result],
+        shared: Any,
+        tasks: Sequence[Task],
+        done: Callable[[], None] | None = None,
+    ) -> list[Result]:
+        if self._pool is None:
+            self.map(abs, [])  # start the pool
+        assert self._pool is not None
+        blob = pickle.dumps(shared, protocol=pickle.HIGHEST_PROTOCOL)
+        digest = hashlib.sha256(blob).hexdigest()
+        with tempfile.TemporaryDirectory(prefix="sourcing-shared-") as folder:
+            path = Path(folder) / f"{digest}.pickle"
+            path.write_bytes(blob)
+            futures = [
+                self._pool.submit(_with_shared, fn, str(path), digest, task) for task in tasks
+            ]
+            for _ in as_completed(futures):
+                if done is not None:
+                    done()
+            return [future.result() for future in futures]
+
+
+#: in a worker process: what map_shared sent, by content hash (the latest only)
+_received: dict[str, Any] = {}
+
+
+def _with_shared(fn: Callable[[Any, Task], Result], path: str, digest: str, task: Task) -> Result:
+    if digest not in _received:
+        _received.clear()
+        _received[digest] = pickle.loads(Path(path).read_bytes())
+    return fn(_received[digest], task)
+
+
+class DaskExecutor:
+    """The workers of the Dask cluster whose scheduler is at ``address`` (tcp://HOST:PORT)."""
+
+    def __init__(self, address: str, timeout: float = 10.0):
+        try:
+            from distributed import Client
+        except ImportError as error:  # pragma: no cover - a dependency of sourcing
+            raise RuntimeError("the Dask executor needs 'distributed' installed") from error
+        self.address = address
+        try:
+            self.client = Client(address, timeout=timeout, set_as_default=False)
+        except OSError as error:
+            raise SchedulerUnreachable(address, error) from None
+
+    def map(self, fn: Callable[[Task], Result], tasks: Sequence[Task]) -> list[Result]:
+        futures = self.client.map(fn, list(tasks), pure=False)
+        return list(self.client.gather(futures))
+
+    def map_shared(
+        self,
+        fn: Callable[[Any, Task], Result],
+        shared: Any,
+        tasks: Sequence[Task],
+        done: Callable[[], None] | None = None,
+    ) -> list[Result]:
+        from distributed import as_completed as finished
+
+        handle = self.client.scatter(shared, broadcast=True, hash=True)
+        futures = [self.client.submit(fn, handle, task, pure=False) for task in tasks]
+        for _ in finished(futures, loop=self.client.loop):
+            if done is not None:
+                done()
+        results = list(self.client.gather(futures))
+        self.client.cancel([handle, *futures])
+        return results
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class SchedulerUnreachable(SourcingError):
+    """No Dask scheduler answers at the address given."""
+
+    def __init__(self, address: str, error: BaseException):
+        self.address = address
+        super().__init__(f"no Dask scheduler answers at {address} ({error})")
 
 
 def cores() -> int:
@@ -75,3 +195,17 @@ def local_executor(jobs: int | None) -> Executor:
     if jobs not in _pools:
         _pools[jobs] = LocalProcesses(jobs)
     return _pools[jobs]
+
+
+def scheduler_address(scheduler: str | None) -> str | None:
+    """The Dask scheduler to use: ``scheduler`` if given, else $SOURCING_DASK_SCHEDULER."""
+    return scheduler or os.environ.get(SCHEDULER_ENV) or None
+
+
+def executor_for(jobs: int | None, scheduler: str | None = None) -> Executor:
+    """The Dask cluster at ``scheduler`` (or $SOURCING_DASK_SCHEDULER) if one is named, else
+    ``jobs`` local worker processes (:func:`local_executor`)."""
+    address = scheduler_address(scheduler)
+    if address:
+        return DaskExecutor(address)
+    return local_executor(jobs)
