@@ -10,22 +10,23 @@ import sys
 from tests.conftest import ROOT
 
 FOLDER = ROOT / "instances" / "kazakhstan-partnership"
+EVIDENCE = FOLDER / "evidence"
 
 
 def test_evidence_csv_is_current():
     """Rerunning evidence.py would not change evidence.csv (exit 0 from --check)."""
     done = subprocess.run(
-        [sys.executable, str(FOLDER / "evidence.py"), "--check"], capture_output=True, text=True
+        [sys.executable, str(EVIDENCE / "evidence.py"), "--check"], capture_output=True, text=True
     )
     assert done.returncode == 0, (
-        "evidence.csv is stale: run instances/kazakhstan-partnership/evidence.py"
+        "evidence.csv is stale: run instances/kazakhstan-partnership/evidence/evidence.py"
     )
 
 
 def test_the_instance_carries_the_quantified_minerals_and_only_those():
     """15 quantified minerals in evidence.csv; 7 qualitative; the instance's minerals are exactly
     the quantified ones (copper once, though it has two stages)."""
-    with (FOLDER / "evidence.csv").open(newline="", encoding="utf-8") as f:
+    with (EVIDENCE / "evidence.csv").open(newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     quantified = {r["mineral"].lower() for r in rows if r["evidence"] == "quantified"}
     qualitative = {r["mineral"].lower() for r in rows if r["evidence"] == "qualitative"}

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -60,7 +61,7 @@ def find_blocks(lp: LinearProgram) -> list[Block]:
     in_a_row[index] = True
     with_rows = np.unique(row_label) if m else np.zeros(0, dtype=label.dtype)
     if len(with_rows) <= 1:
-        return [_labelled(lp, np.arange(n), np.arange(m))]
+        return [_labelled(np.arange(n), np.arange(m), *_pair_codes(lp))]
     first = with_rows[0]
     col_label = np.where(in_a_row, col_label, first)  # free columns ride with the first block
     col_order = np.argsort(col_label, kind="stable")
@@ -77,23 +78,39 @@ def find_blocks(lp: LinearProgram) -> list[Block]:
         )
         for k in range(len(with_rows))
     ]
-    blocks = [_labelled(lp, b.cols, b.rows) for b in blocks]
+    codes, pairs = _pair_codes(lp)
+    blocks = [_labelled(b.cols, b.rows, codes, pairs) for b in blocks]
     return sorted(blocks, key=lambda b: -b.size)
 
 
-def _labelled(lp: LinearProgram, cols: np.ndarray, rows: np.ndarray) -> Block:
+def _pair_codes(lp: LinearProgram) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """Each column's (mineral, period) as a code into the returned list (-1: a column of no
+    mineral), found once for the whole program: vectorised, not row by row."""
+    codes = np.full(lp.n_vars, -1, dtype=np.int64)
+    keys: list[pd.Series] = []
+    where: list[np.ndarray] = []
+    for family in lp.variables.values():
+        if "mineral" not in family.index.columns or not len(family.index):
+            continue
+        index = family.index
+        period = index["period"].astype(str) if "period" in index.columns else ""
+        keys.append(index["mineral"].astype(str) + "\x1f" + period)
+        where.append(family.ids)
+    if not keys:
+        return codes, []
+    found, uniques = pd.factorize(pd.concat(keys, ignore_index=True))
+    codes[np.concatenate(where)] = found
+    pairs = [tuple(str(u).split("\x1f", 1)) for u in uniques]
+    return codes, [(m, t) for m, t in pairs]
+
+
+def _labelled(
+    cols: np.ndarray, rows: np.ndarray, codes: np.ndarray, pairs: list[tuple[str, str]]
+) -> Block:
     """A block named by the (mineral, period) pairs of its columns: "ga", "ga 2027",
     "ga, ge 2027"."""
-    pairs: set[tuple[str, str]] = set()
-    for block in lp.variables.values():
-        lo, hi = block.start, block.start + len(block.index)
-        inside = cols[(cols >= lo) & (cols < hi)] - lo
-        if not len(inside) or "mineral" not in block.index.columns:
-            continue
-        found = block.index.iloc[inside]
-        periods = found["period"] if "period" in found.columns else [""] * len(found)
-        pairs.update(zip(found["mineral"].astype(str), map(str, periods), strict=True))
-    minerals = sorted({m for m, _ in pairs})
-    periods = sorted({p for _, p in pairs if p})
+    found = {pairs[c] for c in np.unique(codes[cols]) if c >= 0}
+    minerals = sorted({m for m, _ in found})
+    periods = sorted({t for _, t in found if t})
     label = ", ".join(minerals) + (f" {', '.join(periods)}" if periods else "")
-    return Block(cols, rows, label or "(no mineral)", frozenset(pairs))
+    return Block(cols, rows, label or "(no mineral)", frozenset(found))

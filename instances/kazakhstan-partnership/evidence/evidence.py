@@ -2,8 +2,8 @@
 
 Run from the repository root::
 
-    python instances/kazakhstan-partnership/evidence.py            # writes evidence.csv
-    python instances/kazakhstan-partnership/evidence.py --check    # exit 1 if it would change
+    python instances/kazakhstan-partnership/evidence/evidence.py          # writes evidence.csv
+    python instances/kazakhstan-partnership/evidence/evidence.py --check  # exit 1 if stale
 
 Kazakhstan said in February 2026 that it could supply 20 of the 60 minerals on the US list. Its
 own list is not among the sources bundled here (``instances/usgs-2024/source``), so this table
@@ -30,7 +30,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SOURCE = HERE.parent / "usgs-2024" / "source"
+SOURCE = HERE.parents[1] / "usgs-2024" / "source"
 OUT = HERE / "evidence.csv"
 COLUMNS = ["mineral", "evidence", "newest_edition", "newest_year", "quantity", "unit"]
 COLUMNS += ["stages", "source"]
