@@ -86,12 +86,16 @@ class LocalProcesses:
         self.jobs = jobs
         self._pool: ProcessPoolExecutor | None = None
 
-    def map(self, fn: Callable[[Task], Result], tasks: Sequence[Task]) -> list[Result]:
+    def pool(self) -> ProcessPoolExecutor:
+        """The workers, started on first use and shut down when this process exits."""
         if self._pool is None:
             context = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=context)
             atexit.register(self._pool.shutdown, cancel_futures=True)
-        return list(self._pool.map(fn, tasks))
+        return self._pool
+
+    def map(self, fn: Callable[[Task], Result], tasks: Sequence[Task]) -> list[Result]:
+        return list(self.pool().map(fn, tasks))
 
     def map_shared(
         self,
@@ -100,17 +104,13 @@ class LocalProcesses:
         tasks: Sequence[Task],
         done: Callable[[], None] | None = None,
     ) -> list[Result]:
-        if self._pool is None:
-            self.map(abs, [])  # start the pool
-        assert self._pool is not None
+        pool = self.pool()
         blob = pickle.dumps(shared, protocol=pickle.HIGHEST_PROTOCOL)
         digest = hashlib.sha256(blob).hexdigest()
         with tempfile.TemporaryDirectory(prefix="sourcing-shared-") as folder:
             path = Path(folder) / f"{digest}.pickle"
             path.write_bytes(blob)
-            futures = [
-                self._pool.submit(_with_shared, fn, str(path), digest, task) for task in tasks
-            ]
+            futures = [pool.submit(_with_shared, fn, str(path), digest, task) for task in tasks]
             for _ in as_completed(futures):
                 if done is not None:
                     done()
