@@ -117,14 +117,16 @@ def solve(
     options = SolverOptions(time_limit=time_limit, rel_gap=rel_gap, threads=threads, tee=tee)
     if blocks is None:
         blocks = lp.n_nonzeros >= SPLIT_FROM
+    finding = time.perf_counter()
     parts = find_blocks(lp) if blocks else []
+    finding = time.perf_counter() - finding  # counted with the handoff it prepares
     # a (mineral, period) a pre-solve check proved to have no plan is not searched for one
     settled = {w.proves: str(w) for w in warnings if isinstance(w, CannotHold) and w.proves}
     if len(parts) > 1:
         raw = solve_in_blocks(lp, options, parts, jobs=jobs, settled=settled)
     else:
         raw = solve_with_start(lp, options)  # a MIP starts from a rounded LP plan
-    seconds["handoff"] = raw.times.get("handoff", 0.0)
+    seconds["handoff"] = raw.times.get("handoff", 0.0) + finding
     seconds["solve"] = sum(raw.times.get(k, 0.0) for k in ("start", "solve", "read"))
     clock = time.perf_counter()
     if raw.termination is TerminationCondition.infeasible_or_unbounded and not spec.extensions:
