@@ -77,21 +77,7 @@ class BlockSession:
         lower: np.ndarray | float | None = None,
         upper: np.ndarray | float | None = None,
     ) -> None:
-        cols = np.asarray(cols, dtype=np.int64)
-        lower_at = None if lower is None else np.broadcast_to(lower, cols.shape)
-        upper_at = None if upper is None else np.broadcast_to(upper, cols.shape)
-        if lower_at is not None:
-            self.lower[cols] = lower_at
-        if upper_at is not None:
-            self.upper[cols] = upper_at
-        for k in np.unique(self.block_of_col[cols]):
-            mine = self.block_of_col[cols] == k
-            self.parts[k].set_column_bounds(
-                self.local_col[cols[mine]],
-                None if lower_at is None else lower_at[mine],
-                None if upper_at is None else upper_at[mine],
-            )
-            self.answers[k] = None
+        self._set_bounds("column", cols, lower, upper)
 
     def set_row_bounds(
         self,
@@ -99,17 +85,35 @@ class BlockSession:
         lower: np.ndarray | float | None = None,
         upper: np.ndarray | float | None = None,
     ) -> None:
-        rows = np.asarray(rows, dtype=np.int64)
-        lower_at = None if lower is None else np.broadcast_to(lower, rows.shape)
-        upper_at = None if upper is None else np.broadcast_to(upper, rows.shape)
+        self._set_bounds("row", rows, lower, upper)
+
+    def _set_bounds(
+        self,
+        kind: str,
+        ids: np.ndarray,
+        lower: np.ndarray | float | None,
+        upper: np.ndarray | float | None,
+    ) -> None:
+        """Record the bounds in force on columns or rows ``ids`` (``None``: keep that side),
+        hand each block its own, and mark those blocks to be solved again."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if kind == "column":
+            block_of, local, low, high = self.block_of_col, self.local_col, self.lower, self.upper
+        else:
+            block_of, local = self.block_of_row, self.local_row
+            low, high = self.row_lower, self.row_upper
+        lower_at = None if lower is None else np.broadcast_to(lower, ids.shape)
+        upper_at = None if upper is None else np.broadcast_to(upper, ids.shape)
         if lower_at is not None:
-            self.row_lower[rows] = lower_at
+            low[ids] = lower_at
         if upper_at is not None:
-            self.row_upper[rows] = upper_at
-        for k in np.unique(self.block_of_row[rows]):
-            mine = self.block_of_row[rows] == k
-            self.parts[k].set_row_bounds(
-                self.local_row[rows[mine]],
+            high[ids] = upper_at
+        for k in np.unique(block_of[ids]):
+            mine = block_of[ids] == k
+            part = self.parts[k]
+            setter = part.set_column_bounds if kind == "column" else part.set_row_bounds
+            setter(
+                local[ids[mine]],
                 None if lower_at is None else lower_at[mine],
                 None if upper_at is None else upper_at[mine],
             )
