@@ -81,9 +81,8 @@ def solve(
     ``blocks``: whether to solve the program block by block (:mod:`sourcing.solver.split`: no
     row couples two minerals or periods). ``None`` (the default) splits a program of at least
     :data:`SPLIT_FROM` nonzeros, where it pays; a smaller one goes to HiGHS whole (milliseconds
-    either way). ``jobs``: worker processes for the blocks of a large program (the command line
-    gives one per core; here the default, ``None``, solves them in this process, since a worker
-    re-imports the caller's main module: see :mod:`sourcing.solver.split`).
+    either way). ``jobs``: how many blocks of a large program are solved at once, on threads of
+    this process (``None``: one per core; ``1``: one after another; :mod:`sourcing.solver.split`).
     """
     seconds: dict[str, float] = {}
     clock = time.perf_counter()

@@ -54,7 +54,10 @@ ThreadsOpt = Annotated[
 JobsOpt = Annotated[
     int | None,
     typer.Option(
-        help="Worker processes for a large program's blocks (default: one per core).",
+        help=(
+            "How many at once (default: one per core): a large program's blocks, on threads"
+            " (solve, compare, ...); scenarios, in worker processes (sweep)."
+        ),
         callback=_solver_option("threads"),  # the same check: a whole number, at least 1
     ),
 ]

@@ -85,23 +85,33 @@ def find_blocks(lp: LinearProgram) -> list[Block]:
 
 def _pair_codes(lp: LinearProgram) -> tuple[np.ndarray, list[tuple[str, str]]]:
     """Each column's (mineral, period) as a code into the returned list (-1: a column of no
-    mineral), found once for the whole program: vectorised, not row by row."""
+    mineral), found once for the whole program: minerals and periods are numbered apart and
+    their numbers combined (vectorised; joining the names as text took 0.15 s at lp-1m)."""
     codes = np.full(lp.n_vars, -1, dtype=np.int64)
-    keys: list[pd.Series] = []
+    minerals: list[pd.Series] = []
+    periods: list[pd.Series] = []
     where: list[np.ndarray] = []
     for family in lp.variables.values():
         if "mineral" not in family.index.columns or not len(family.index):
             continue
         index = family.index
-        period = index["period"].astype(str) if "period" in index.columns else ""
-        keys.append(index["mineral"].astype(str) + "\x1f" + period)
+        minerals.append(index["mineral"].astype(str))
+        if "period" in index.columns:
+            periods.append(index["period"].astype(str))
+        else:
+            periods.append(pd.Series([""] * len(index), dtype=str))
         where.append(family.ids)
-    if not keys:
+    if not where:
         return codes, []
-    found, uniques = pd.factorize(pd.concat(keys, ignore_index=True))
+    mineral, mineral_names = pd.factorize(pd.concat(minerals, ignore_index=True))
+    period, period_names = pd.factorize(pd.concat(periods, ignore_index=True))
+    found, combined = pd.factorize(mineral.astype(np.int64) * len(period_names) + period)
     codes[np.concatenate(where)] = found
-    pairs = [tuple(str(u).split("\x1f", 1)) for u in uniques]
-    return codes, [(m, t) for m, t in pairs]
+    pairs = [
+        (str(mineral_names[c // len(period_names)]), str(period_names[c % len(period_names)]))
+        for c in combined
+    ]
+    return codes, pairs
 
 
 def _labelled(

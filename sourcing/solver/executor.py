@@ -5,8 +5,13 @@ An executor maps a function over a list of picklable tasks and returns the resul
     executor.map(solve_block, tasks)  ->  [result, ...]
 
     InProcess          one after another, in this process (``--jobs 1``, or a small program)
+    Threads            ``jobs`` threads of this process, for tasks that spend their time inside
+                       HiGHS: highspy lets go of Python's lock while HiGHS runs, so the blocks
+                       of one program solve side by side with no process to start and nothing
+                       to copy (:func:`block_executor`)
     LocalProcesses     a pool of worker processes on this machine (``--jobs N``; default: one
-                       per core), started once and kept for the life of the process
+                       per core), started once and kept for the life of the process: for tasks
+                       that spend their time in Python (a sweep's many small solves)
 
     DaskExecutor       the workers of a Dask cluster (``--scheduler tcp://HOST:PORT``, or the
                        environment variable SOURCING_DASK_SCHEDULER): :func:`executor_for`
@@ -30,7 +35,7 @@ import os
 import pickle
 import tempfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -77,6 +82,34 @@ class InProcess:
             if done is not None:
                 done()
         return results
+
+
+class Threads:
+    """``jobs`` threads of this process, new for each call. Each thread that runs HiGHS gets its
+    own HiGHS thread pool, sized by its first solve and shut down when the thread ends; fresh
+    threads per call keep a planner's ``--threads`` from meeting a pool sized by an earlier
+    call (thread start-up costs microseconds against a block's solve)."""
+
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+
+    def map(self, fn: Callable[[Task], Result], tasks: Sequence[Task]) -> list[Result]:
+        with ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="block") as pool:
+            return list(pool.map(fn, tasks))
+
+    def map_shared(
+        self,
+        fn: Callable[[Any, Task], Result],
+        shared: Any,
+        tasks: Sequence[Task],
+        done: Callable[[], None] | None = None,
+    ) -> list[Result]:
+        with ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="block") as pool:
+            futures = [pool.submit(fn, shared, task) for task in tasks]
+            for _ in as_completed(futures):
+                if done is not None:
+                    done()
+            return [future.result() for future in futures]
 
 
 class LocalProcesses:
@@ -195,6 +228,15 @@ def local_executor(jobs: int | None) -> Executor:
     if jobs not in _pools:
         _pools[jobs] = LocalProcesses(jobs)
     return _pools[jobs]
+
+
+def block_executor(jobs: int | None, tasks: int) -> Executor:
+    """Where the blocks of one program are solved: ``jobs`` threads (``None``: one per core),
+    or in turn in this process when one job is asked for or there is one task."""
+    jobs = cores() if jobs is None else jobs
+    if jobs <= 1 or tasks < 2:
+        return InProcess()
+    return Threads(min(jobs, tasks))
 
 
 def scheduler_address(scheduler: str | None) -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 
 import highspy
@@ -151,30 +152,47 @@ _scheduler_threads: int | None = None
 
 
 def _use_threads(threads: int) -> None:
-    """HiGHS runs one thread pool per process, sized by the first solve; a solve asking for
-    another size fails ("the scheduler has already been initialized"). Rebuild the pool when the
-    planner asks for a different number (between solves, never during one)."""
+    """HiGHS runs one thread pool per calling thread, sized by its first solve there; a solve
+    asking for another size fails ("the scheduler has already been initialized"). Rebuild the
+    main thread's pool when the planner asks for a different number (between solves, never
+    during one). A block solved on a pool thread (:class:`~sourcing.solver.executor.Threads`)
+    starts on a fresh thread, whose pool is sized by its own first solve: resetting from there
+    could pull the pool from under another block's solve, so it is left alone."""
     global _scheduler_threads
+    if threading.current_thread() is not threading.main_thread():
+        return
     if _scheduler_threads != threads:
         highspy.Highs.resetGlobalScheduler(True)
         _scheduler_threads = threads
 
 
+#: HiGHS prints its banner once per process, on the first construction; guarded so two threads
+#: never swap the process's stdout at once (one would restore the other's /dev/null)
+_banner = threading.Lock()
+_banner_printed = False
+
+
 def _new_highs(tee: bool) -> highspy.Highs:
     """A HiGHS instance; its C++ constructor prints a banner to the process's stdout (fd 1) the
     first time, which would corrupt ``--format json`` output: send it to /dev/null unless the
-    solver log was asked for."""
-    if tee:
+    solver log was asked for. Once the first instance exists, there is nothing to hide."""
+    global _banner_printed
+    if tee or _banner_printed:
         return highspy.Highs()
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 1)
+    with _banner:
+        if _banner_printed:
             return highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as devnull:
+                os.dup2(devnull.fileno(), 1)
+                highs = highspy.Highs()
+                _banner_printed = True
+                return highs
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
 
 
 def read_solution(highs: highspy.Highs, is_mip: bool, scaling: Scaling) -> RawSolution:

@@ -2,12 +2,11 @@
 
 Every block is handed to HiGHS in the units the whole program was scaled to, so a block's
 numbers are exactly the whole's, and the merged answer reads back through the whole's scaling.
-The blocks go through an executor (:mod:`sourcing.solver.executor`): worker processes when
-``jobs`` are asked for and the program is large enough to repay their start, in this process
-otherwise. The command line asks for one per core; the Python API only when told (``jobs=N``),
-since a spawned worker re-imports the caller's main module, which a script must guard with
-``if __name__ == "__main__":`` (without it, the blocks are solved in process, and the plan's
-solver message says so).
+The blocks go through an executor (:mod:`sourcing.solver.executor`): by default ``jobs``
+threads of this process (one per core when ``jobs`` is ``None``), since highspy lets go of
+Python's lock while HiGHS runs, so blocks solve side by side with no worker to start and no
+matrix to copy; one after another with ``jobs=1``; or any executor given (worker processes,
+a Dask cluster).
 
 Merging, for blocks b with objective z_b and (for a MIP) best bound β_b:
 
@@ -29,7 +28,7 @@ import numpy as np
 
 from sourcing.model.lp import LinearProgram
 from sourcing.solver.blocks import Block, find_blocks
-from sourcing.solver.executor import Executor, InProcess, local_executor
+from sourcing.solver.executor import Executor, InProcess, block_executor
 from sourcing.solver.highs import (
     new_highs,
     pass_model,
@@ -50,11 +49,6 @@ from sourcing.solver.status import (
 #: the size (nonzeros) from which a program is solved block by block by default: below it the
 #: whole matrix solves in well under a second and a split saves nothing (docs/performance.md)
 SPLIT_FROM = 200_000
-
-#: below this many nonzeros an LP's blocks are solved in this process even when ``jobs`` are
-#: asked for: a spawned worker pays about two seconds of imports on its first task, more than
-#: lp-100k's whole solve (docs/performance.md). MIP blocks (seconds each) always repay it.
-WORKERS_FROM = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -132,7 +126,8 @@ def solve_in_blocks(
     cost: np.ndarray | None = None,
     settled: dict[tuple[str, str], str] | None = None,
 ) -> RawSolution:
-    """Solve ``lp`` block by block (``blocks`` as :func:`find_blocks` gives them) and merge.
+    """Solve ``lp`` block by block (``blocks`` as :func:`find_blocks` gives them) and merge,
+    ``jobs`` blocks at a time (``None``: one per core) unless an ``executor`` is given.
     ``fix=(cols, values)``: those columns fixed and integrality relaxed (a MIP plan's pricing,
     :mod:`sourcing.solver.pricing`). ``cost``: minimise this instead of the program's cost (an
     elastic re-solve's slacks, :mod:`sourcing.results.explain`); a MIP block then starts
@@ -155,11 +150,8 @@ def solve_in_blocks(
         )
         for b in blocks
     ]
-    if executor is None:  # workers where they pay: jobs asked for, MIP blocks or a large LP
-        mip_blocks = any(task.program is not None for task in tasks)
-        small = not mip_blocks and lp.n_nonzeros < WORKERS_FROM
-        here = jobs is None or jobs <= 1 or len(blocks) < 2 or small
-        executor = InProcess() if here else local_executor(jobs)
+    if executor is None:
+        executor = block_executor(jobs, len(blocks))
     proven = {
         i: next(settled[pair] for pair in sorted(b.pairs) if pair in settled)
         for i, b in enumerate(blocks)
