@@ -136,6 +136,20 @@ def test_worker_processes_give_the_same_answer_as_this_process():
     assert np.array_equal(there.x, here.x)
 
 
+def test_blocks_on_threads_give_the_same_answer_as_one_after_another():
+    """The default executor: usgs-2024's blocks solved two at a time on threads of this process
+    (HiGHS runs without Python's lock) give the plan solved one block after another, value for
+    value: each block is the same program handed to its own HiGHS instance either way."""
+    lp = program("usgs-2024", "eu-crma")
+    in_turn = solve_in_blocks(lp, SolverOptions(), jobs=1)
+    side_by_side = solve_in_blocks(lp, SolverOptions(), jobs=2)
+    assert side_by_side.objective == in_turn.objective
+    assert side_by_side.x is not None and in_turn.x is not None
+    assert np.array_equal(side_by_side.x, in_turn.x)
+    assert side_by_side.row_dual is not None and in_turn.row_dual is not None
+    assert np.array_equal(side_by_side.row_dual, in_turn.row_dual)
+
+
 def test_the_command_line_reports_the_blocks():
     """`sourcing solve --blocks -f json`: the plan's stats list each block; the cost is the
     whole's."""
