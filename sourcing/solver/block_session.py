@@ -3,9 +3,9 @@
 Stress and frontier change a few numbers and re-solve (:class:`~sourcing.solver.session.Session`).
 When the program separates into independent blocks (:mod:`sourcing.solver.blocks`), each block
 is kept in its own HiGHS model; a change marks the blocks it touches, and a re-solve solves
-those alone and reuses the others' last answers. Losing one country re-solves the minerals it
-supplies, not all 36 of usgs-2024. The merged answer is :func:`sourcing.solver.split.merge`'s:
-exact, since no row is shared.
+those alone (side by side, on threads) and reuses the others' last answers. Losing one
+country re-solves the minerals it supplies, not all 36 of usgs-2024. The merged answer is
+:func:`sourcing.solver.split.merge`'s: exact, since no row is shared.
 
 It answers as a :class:`Session` does (same methods, bounds in force, basis, counts, seconds),
 so the analyses take either from :func:`open_session`.
@@ -20,6 +20,7 @@ import numpy as np
 
 from sourcing.model.lp import LinearProgram
 from sourcing.solver.blocks import Block, find_blocks
+from sourcing.solver.executor import block_executor
 from sourcing.solver.options import SolverOptions
 from sourcing.solver.scaling import Scaling
 from sourcing.solver.session import Session
@@ -136,10 +137,16 @@ class BlockSession:
         """Solve the blocks a change touched (from ``basis``'s entry for each, if given) and
         merge them with the others' last answers."""
         started = time.perf_counter()
-        for k, part in enumerate(self.parts):
-            if self.answers[k] is None:
-                self.answers[k] = part.solve(None if basis is None else basis.get(k))
-                self.block_solves += 1
+        touched = [k for k, answer in enumerate(self.answers) if answer is None]
+
+        def solve_part(k: int) -> RawSolution:
+            return self.parts[k].solve(None if basis is None else basis.get(k))
+
+        # side by side on threads: each block has its own HiGHS model (sourcing.solver.executor)
+        found = block_executor(None, len(touched)).map(solve_part, touched)
+        for k, answer in zip(touched, found, strict=True):
+            self.answers[k] = answer
+        self.block_solves += len(touched)
         self.seconds["first_solve" if self.solves == 0 else "resolves"] += (
             time.perf_counter() - started
         )
