@@ -6,6 +6,7 @@ process, alternating, on one machine in one run (report ratios, never absolute t
 
 Cases (the ladder rungs are written on demand by sourcing.bench.ladder):
     lp-100k, lp-1m, lp-3m   `sourcing solve RUNG -m eu-crma` with --whole, --jobs 1, --jobs 2
+                            (``--variants whole,blocks-1,blocks-2`` picks among them)
     mip-100k                the rung under its diversified model.yaml (infeasible: m05), same
     mip-100k-no-m05         the same without mineral m05 (its rows dropped), same
 
@@ -117,11 +118,15 @@ def main() -> None:
     )
     parser.add_argument("--cases", default="lp-100k,lp-1m,mip-100k,mip-100k-no-m05")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--variants", default=",".join(VARIANTS), help="whole,blocks-1,blocks-2")
     args = parser.parse_args()
+    wanted = set(args.variants.split(","))
     with tempfile.TemporaryDirectory() as scratch:
         runs = cases(args.cases.split(","), Path(scratch))
         for r in range(args.repeat):
             for name, variant, command in runs:
+                if variant not in wanted:
+                    continue
                 record = child(command)
                 print(
                     f"{name:18} {variant:9} #{r + 1}  {record['seconds']:7.2f} s  "
