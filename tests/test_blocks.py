@@ -10,6 +10,7 @@ infeasible.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -148,6 +149,21 @@ def test_blocks_on_threads_give_the_same_answer_as_one_after_another():
     assert np.array_equal(side_by_side.x, in_turn.x)
     assert side_by_side.row_dual is not None and in_turn.row_dual is not None
     assert np.array_equal(side_by_side.row_dual, in_turn.row_dual)
+
+
+def test_standard_output_survives_blocks_built_on_threads(capfd, monkeypatch):
+    """HiGHS prints a banner on its first construction, which the adapter sends to /dev/null by
+    swapping the process's stdout for a moment. Two threads swapping at once could leave stdout
+    on /dev/null for good (one restoring the other's swap): the swap is guarded, so after
+    usgs-2024's blocks were handed to HiGHS on two threads, as if for the first time, a line
+    written to stdout still arrives."""
+    from sourcing.solver import highs
+
+    monkeypatch.setattr(highs, "_banner_printed", False)
+    lp = program("usgs-2024", "eu-crma")
+    solve_in_blocks(lp, SolverOptions(), jobs=2)
+    os.write(1, b"still here\n")
+    assert "still here" in capfd.readouterr().out
 
 
 def test_the_command_line_reports_the_blocks():

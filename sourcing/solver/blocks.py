@@ -100,12 +100,11 @@ def _pair_codes(lp: LinearProgram) -> tuple[np.ndarray, list[tuple[str, str]]]:
         else:
             period, periods = np.zeros(len(index), dtype=np.int64), pd.Index([""])
         local, combined = pd.factorize(mineral.astype(np.int64) * len(periods) + period)
-        named = [
-            pairs.setdefault(
-                (str(minerals[c // len(periods)]), str(periods[c % len(periods)])), len(pairs)
-            )
-            for c in combined
+        names = [
+            (str(minerals[m]), str(periods[p]))
+            for m, p in zip(*np.divmod(combined.tolist(), len(periods)), strict=True)
         ]
+        named = [pairs.setdefault(name, len(pairs)) for name in names]
         codes[family.ids] = np.asarray(named, dtype=np.int64)[local]
     return codes, list(pairs)
 

@@ -81,7 +81,7 @@ def solve_lp(
             times={"handoff": handed - started},
             message="HiGHS rejected the model (numbers out of its range?)",
         )
-    highs.run()
+    run(highs)
     solved = time.perf_counter()
     raw = read_solution(highs, lp.is_mip and not relax_integrality, scaling)
     raw.times = {
@@ -90,6 +90,17 @@ def solve_lp(
         "read": time.perf_counter() - solved,
     }
     return raw
+
+
+def run(highs: highspy.Highs) -> None:
+    """Run HiGHS on the model ``highs`` holds. Off the main thread (blocks solved side by side,
+    :class:`~sourcing.solver.executor.Threads`) the calling thread's HiGHS scheduler is shut
+    down afterwards, as highspy's own threaded solve does: a thread that ends while the
+    scheduler's workers are still starting can deadlock (HiGHS pull request 1886), and the next
+    block on this thread may ask for another number of threads."""
+    highs.run()
+    if threading.current_thread() is not threading.main_thread():
+        highspy.Highs.resetThreadScheduler(False)
 
 
 def handoff(

@@ -22,7 +22,7 @@ import numpy as np
 
 from sourcing.model.lp import LinearProgram
 from sourcing.solver.blocks import Block
-from sourcing.solver.highs import read_solution, solve_lp
+from sourcing.solver.highs import read_solution, run, solve_lp
 from sourcing.solver.options import SolverOptions
 from sourcing.solver.split import solve_in_blocks
 from sourcing.solver.status import RawSolution
@@ -77,7 +77,7 @@ def _price_in_session(session: Session, integer: np.ndarray, fixed: np.ndarray) 
                 "time_limit", highs.getRunTime() + float(session.options.time_limit)
             )
         started = time.perf_counter()
-        highs.run()
+        run(highs)
         priced = read_solution(highs, False, scaling)
         priced.times = {"solve": time.perf_counter() - started}
     finally:

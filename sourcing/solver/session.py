@@ -12,7 +12,7 @@ import highspy
 import numpy as np
 
 from sourcing.model.lp import LinearProgram
-from sourcing.solver.highs import handoff, read_solution, without_columns
+from sourcing.solver.highs import handoff, read_solution, run, without_columns
 from sourcing.solver.options import SolverOptions
 from sourcing.solver.pricing import price
 from sourcing.solver.status import RawSolution, SolutionStatus, TerminationCondition
@@ -128,7 +128,7 @@ class Session:
         if basis is not None and not self.lp.is_mip:
             highs.setBasis(basis)
         started = time.perf_counter()
-        highs.run()
+        run(highs)
         solved = time.perf_counter()
         raw = read_solution(highs, self.lp.is_mip, self.scaling)
         if raw.status is SolutionStatus.optimal and not self.lp.is_mip:

@@ -28,11 +28,12 @@ import numpy as np
 
 from sourcing.model.lp import LinearProgram
 from sourcing.solver.blocks import Block, find_blocks
-from sourcing.solver.executor import Executor, InProcess, block_executor
+from sourcing.solver.executor import Executor, InProcess, Threads, block_executor
 from sourcing.solver.highs import (
     new_highs,
     pass_model,
     read_solution,
+    run,
     solve_lp,
     without_columns,
 )
@@ -99,7 +100,7 @@ def solve_block(task: BlockTask) -> RawSolution:
             message="HiGHS rejected the model (numbers out of its range?)",
         )
     handed = time.perf_counter()
-    highs.run()
+    run(highs)
     solved = time.perf_counter()
     raw = read_solution(highs, is_mip, task.model.scaling)
     raw.times = {"handoff": handed - started, "solve": solved - handed}
@@ -152,6 +153,9 @@ def solve_in_blocks(
     ]
     if executor is None:
         executor = block_executor(jobs, len(blocks))
+    if isinstance(executor, Threads) and options.threads is None:
+        # the blocks are the parallelism: one HiGHS thread each, unless the planner asked
+        tasks = [replace(task, options=replace(options, threads=1)) for task in tasks]
     proven = {
         i: next(settled[pair] for pair in sorted(b.pairs) if pair in settled)
         for i, b in enumerate(blocks)
