@@ -57,11 +57,12 @@ class BlockTask:
     """What a worker needs to solve one block: picklable arrays and options only.
 
     An LP block is a slice of the whole program in the whole's units (``model``), so its
-    numbers are exactly the whole's. A MIP block is its own program (``program``), solved like
-    a whole MIP: from a rounded-LP start (:mod:`sourcing.solver.start`) in its own units."""
+    numbers are exactly the whole's. A MIP block is its own program (``program``, and no
+    ``model``), solved like a whole MIP: from a rounded-LP start (:mod:`sourcing.solver.start`)
+    in its own units."""
 
     label: str
-    model: ScaledModel
+    model: ScaledModel | None
     integrality: np.ndarray
     options: SolverOptions
     deadline: float | None  # time.time() by which every block must be done
@@ -82,14 +83,15 @@ def solve_block(task: BlockTask) -> RawSolution:
                 message="the time limit ran out before this block started",
             )
         options = replace(options, time_limit=left)
-    if len(task.model.cost) == 0:
-        return without_columns(task.model.row_lower, task.model.row_upper, is_mip)
     if task.program is not None:
         from sourcing.solver.start import solve_with_start
 
         raw = solve_with_start(task.program, options)
         raw.scaling = None  # in the block's own units; the merge reads the whole's
         return raw
+    assert task.model is not None, "an LP block is a slice of the whole's matrix"
+    if len(task.model.cost) == 0:
+        return without_columns(task.model.row_lower, task.model.row_upper, is_mip)
     started = time.perf_counter()
     highs = pass_model(new_highs(options), task.model, task.integrality)
     if highs is None:
@@ -140,28 +142,31 @@ def solve_in_blocks(
     model = scaled_model(lp, cost, fix)
     integrality = np.zeros(lp.n_vars, dtype=np.int32) if fix is not None else lp.integrality()
     deadline = None if options.time_limit is None else time.time() + options.time_limit
-    tasks = [
-        BlockTask(
-            b.label,
-            model.take(b.cols, b.rows),
-            integrality[b.cols],
-            options,
-            deadline,
-            lp.subprogram(b.cols, b.rows) if integrality[b.cols].any() and cost is None else None,
-        )
-        for b in blocks
-    ]
-    if executor is None:
-        executor = block_executor(jobs, len(blocks))
-    if isinstance(executor, Threads) and options.threads is None:
-        # the blocks are the parallelism: one HiGHS thread each, unless the planner asked
-        tasks = [replace(task, options=replace(options, threads=1)) for task in tasks]
     proven = {
         i: next(settled[pair] for pair in sorted(b.pairs) if pair in settled)
         for i, b in enumerate(blocks)
         if settled and b.pairs & settled.keys()
     }
-    searched = [task for i, task in enumerate(tasks) if i not in proven]
+    if executor is None:
+        executor = block_executor(jobs, len(blocks) - len(proven))
+    if isinstance(executor, Threads) and options.threads is None:
+        # the blocks are the parallelism: one HiGHS thread each, unless the planner asked
+        options = replace(options, threads=1)
+
+    def task(b: Block) -> BlockTask:
+        """A MIP block as its own program, an LP block as a slice of the whole's matrix."""
+        own = bool(integrality[b.cols].any()) and cost is None
+        return BlockTask(
+            b.label,
+            None if own else model.take(b.cols, b.rows),
+            integrality[b.cols],
+            options,
+            deadline,
+            lp.subprogram(b.cols, b.rows) if own else None,
+        )
+
+    # a block proved to have no plan is neither searched nor prepared
+    searched = [task(b) for i, b in enumerate(blocks) if i not in proven]
     prepared = time.perf_counter()
     note = ""
     try:
@@ -172,10 +177,10 @@ def solve_in_blocks(
         found = iter(InProcess().map(solve_block, searched))
         note = f"worker processes could not start ({error}); the blocks were solved in process"
     answers = [
-        _proven_infeasible(proven[i], bool(tasks[i].integrality.any()))
+        _proven_infeasible(proven[i], bool(integrality[b.cols].any()))
         if i in proven
         else next(found)
-        for i in range(len(tasks))
+        for i, b in enumerate(blocks)
     ]
     merged = merge(lp, blocks, answers, model.scaling, bool(integrality.any()), set(proven))
     if note:
