@@ -64,8 +64,9 @@ class Run:
     peak_memory_mb: float | None = None
 
 
-def run_entry(entry: Entry, repeat: int = 1) -> Run:
-    """Solve ``entry`` in this process and compare it with its record."""
+def run_entry(entry: Entry, repeat: int = 1, blocks: bool | None = None) -> Run:
+    """Solve ``entry`` in this process and compare it with its record; ``blocks`` as
+    :func:`sourcing.solve` takes it (``True``: block by block whatever the size)."""
     from sourcing.api import solve
 
     run = Run(
@@ -86,6 +87,7 @@ def run_entry(entry: Entry, repeat: int = 1) -> Run:
             model_argument(entry.model),
             time_limit=entry.time_limit,
             rel_gap=entry.rel_gap,
+            blocks=blocks,
         )
     except InputError as error:
         run.problem = f"invalid input: {error}"
@@ -127,9 +129,9 @@ def judge(run: Run) -> None:
         )
 
 
-def _child(entry: Entry, repeat: int, sender) -> None:
+def _child(entry: Entry, repeat: int, sender, blocks: bool | None = None) -> None:
     try:
-        run = run_entry(entry, repeat)
+        run = run_entry(entry, repeat, blocks)
     except BaseException as error:  # noqa: BLE001 - reported as the run's problem
         run = Run(entry.name, entry.model, entry.tier, repeat, source=entry.source)
         run.expected_objective, run.tolerance = entry.expected_objective, entry.tolerance
@@ -140,11 +142,11 @@ def _child(entry: Entry, repeat: int, sender) -> None:
     sender.close()
 
 
-def run_isolated(entry: Entry, repeat: int = 1) -> Run:
+def run_isolated(entry: Entry, repeat: int = 1, blocks: bool | None = None) -> Run:
     """Solve ``entry`` in a forked child process: its own peak memory, no shared damage."""
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(entry, repeat, sender), daemon=True)
+    child = context.Process(target=_child, args=(entry, repeat, sender, blocks), daemon=True)
     child.start()
     sender.close()
     try:
@@ -166,13 +168,14 @@ def run_all(
     repeat: int = 1,
     on_done: Callable[[Run], None] | None = None,
     on_start: Callable[[Entry, int], None] | None = None,
+    blocks: bool | None = None,
 ) -> list[Run]:
     runs = []
     for entry in entries:
         for r in range(1, repeat + 1):
             if on_start:
                 on_start(entry, r)
-            run = run_isolated(entry, r)
+            run = run_isolated(entry, r, blocks)
             runs.append(run)
             if on_done:
                 on_done(run)

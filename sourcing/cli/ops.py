@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from sourcing.cli.options import EXIT_MISMATCH, EXIT_OK, QuietOpt, _problem, err
+from sourcing.cli.options import EXIT_MISMATCH, EXIT_OK, BlocksOpt, QuietOpt, _problem, err
 from sourcing.errors import InputError
 
 
@@ -31,8 +31,12 @@ def bench(
         typer.Option(help="The index of expected optima (default instances/index.csv)."),
     ] = None,
     quiet: QuietOpt = False,
+    blocks: BlocksOpt = None,
 ) -> None:
     """Solve the benchmark instances of instances/index.csv and check every optimum.
+
+    ``--blocks`` solves every instance block by block whatever its size (each optimum must
+    hold either way); ``--whole`` hands HiGHS every program as one matrix.
 
     Exit codes: 0 every result matches its record; 5 a result differs (or failed); 2 a bad
     index file or option.
@@ -53,7 +57,7 @@ def bench(
     env = benchmark.environment()
     total = len(entries) * repeat
     if quiet:
-        runs = benchmark.run_all(entries, repeat)
+        runs = benchmark.run_all(entries, repeat, blocks=blocks)
     elif err.is_terminal:
         progress = Bar(
             "{task.description}",
@@ -70,6 +74,7 @@ def bench(
                 repeat,
                 on_start=lambda e, r: progress.update(task, description=f"{e.name} ({e.model})"),
                 on_done=lambda run: progress.advance(task),
+                blocks=blocks,
             )
     else:
         done = 0
@@ -86,7 +91,7 @@ def bench(
                 highlight=False,
             )
 
-        runs = benchmark.run_all(entries, repeat, on_done=report)
+        runs = benchmark.run_all(entries, repeat, on_done=report, blocks=blocks)
     print(bench_table(runs, color=sys.stdout.isatty()))
     if json_path is not None:
         benchmark.write_json(json_path, runs, env)
