@@ -241,6 +241,32 @@ def test_every_analysis_takes_extend():
         assert done.returncode == 0, done.stderr
 
 
+def test_a_sweep_takes_extend_and_cuts_the_capped_plan(tmp_path: Path):
+    """`sourcing sweep --extend`: China (1,000 t) loses 95% of its capacity, leaving 50 t.
+
+    Under the cap (CHN + KAZ ≤ 60 t) the base buys CHN 60, DEU 30, JPN 10: 12,200. After the
+    cut China gives 50 t and Kazakhstan fills the cap's other 10 t at 130; the last 40 t are
+    Germany's 30 at 150 and 10 from Japan at 170:
+
+        50 × 100 + 10 × 130 + 30 × 150 + 10 × 170 = 5,000 + 1,300 + 4,500 + 1,700 = 12,500
+
+    (extra cost 300). Without the clause the same cut costs 50 × 100 + 50 × 130 = 11,500."""
+    table = tmp_path / "sweep.csv"
+    common = ["--disrupt", "top:1", "--cuts", "0.95", "--out", str(table), "--jobs", "1"]
+    done = run("sweep", str(GALLIUM), "--extend", str(CAP), *common)
+    assert done.returncode == 0, done.stderr
+    import pandas as pd
+
+    rows = pd.read_csv(table).set_index("scenario")
+    assert rows.loc["base", "objective"] == pytest.approx(12_200)
+    assert rows.loc["gallium/CHN/cut 0.95", "objective"] == pytest.approx(12_500)
+    assert rows.loc["gallium/CHN/cut 0.95", "extra_cost"] == pytest.approx(300)
+    done = run("sweep", str(GALLIUM), *common)
+    assert done.returncode == 0, done.stderr
+    rows = pd.read_csv(table).set_index("scenario")
+    assert rows.loc["gallium/CHN/cut 0.95", "objective"] == pytest.approx(11_500)
+
+
 def test_the_service_refuses_an_extension(tmp_path: Path):
     """An extension file is code, and the service runs no caller's code: a model document with
     ``extensions`` is 422 naming the field, and the file is never run (it would write a

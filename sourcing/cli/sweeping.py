@@ -10,6 +10,7 @@ import typer
 
 from sourcing.cli.options import (
     EXIT_INFEASIBLE,
+    ExtendOpt,
     InstanceArg,
     JobsOpt,
     ModelOpt,
@@ -21,6 +22,7 @@ from sourcing.cli.options import (
     VerboseOpt,
     _problem,
     err,
+    extended,
     solve_options,
 )
 from sourcing.cli.output import _warn, _wrote
@@ -74,6 +76,7 @@ def sweep(
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
+    extend: ExtendOpt = None,
 ) -> None:
     """Sweep disruption scenarios: one row per scenario (each --scenario, and with --disrupt
     top:K --cuts C,... each mineral × its K largest suppliers × each cut) with status,
@@ -91,6 +94,7 @@ def sweep(
     if suffix not in (".parquet", ".csv"):
         raise InputError([_problem("out", f"'{out}' must end in .parquet or .csv")])
     options = solve_options(time_limit, rel_gap, threads, strict)
+    model = extended(model, extend)
     top = parse_disrupt(disrupt) if disrupt is not None else None
     fractions = parse_cuts(cuts) if cuts is not None else []
     executor = executor_for(jobs, scheduler)
