@@ -143,3 +143,17 @@ def test_the_report_shows_the_alternatives_side_by_side(tmp_path):
     assert done.returncode == 0, done.stderr
     page = out.read_text(encoding="utf-8")
     assert 'id="alternatives"' in page and "alternative 1" in page
+
+
+def test_the_report_takes_within_for_its_alternatives(tmp_path):
+    """sourcing report --alternatives 1 --within 0.3: the bound is 13,000, and the alternative is
+    the one derived in the first test above (CHN 20%, KAZ 50%, DEU 30%, 30% over the optimum);
+    the page says the plans may be 30.0% dearer."""
+    path = tmp_path / "gallium.json"
+    path.write_text(json.dumps(GALLIUM))
+    out = tmp_path / "report.html"
+    done = run("report", str(path), "--alternatives", "1", "--within", "0.3", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    page = out.read_text(encoding="utf-8")
+    assert "Plans at most 30.0% dearer than the optimum" in page
+    assert "13,000.00" in page and "CHN 100%→20%" in page

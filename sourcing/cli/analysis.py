@@ -213,9 +213,17 @@ def report(
         typer.Option(
             "--alternatives",
             min=1,
-            help="Also look for N plans within 5% of the optimum that use other countries.",
+            help="Also look for N plans within 5% (--within) of the optimum that use other "
+            "countries.",
         ),
     ] = None,
+    within: Annotated[
+        float,
+        typer.Option(
+            help="With --alternatives: how much dearer than the optimum a plan may be (0.05: 5%).",
+            min=0.0,
+        ),
+    ] = 0.05,
 ) -> None:
     """Solve INSTANCE and write one self-contained HTML report: headline figures, the flows as a
     Sankey diagram per mineral, country shares per stage against the rules' caps, and the
@@ -270,6 +278,7 @@ def report(
                 instance,
                 model,
                 count=alternatives,
+                within=within,
                 scenario=scenario,
                 time_limit=options.time_limit,
                 strict=options.strict,
