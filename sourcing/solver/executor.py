@@ -85,10 +85,10 @@ class InProcess:
 
 
 class Threads:
-    """``jobs`` threads of this process, new for each call. Each thread that runs HiGHS gets its
-    own HiGHS thread pool, sized by its first solve and shut down when the thread ends; fresh
-    threads per call keep a planner's ``--threads`` from meeting a pool sized by an earlier
-    call (thread start-up costs microseconds against a block's solve)."""
+    """``jobs`` threads of this process, new for each call (thread start-up costs microseconds
+    against a block's solve). Each thread that runs HiGHS gets its own HiGHS thread pool, shut
+    down after each run (:func:`sourcing.solver.highs.run`), so a planner's ``--threads``
+    never meets a pool sized by an earlier solve."""
 
     def __init__(self, jobs: int):
         self.jobs = jobs
