@@ -37,6 +37,7 @@ import pandas as pd
 
 from sourcing.data.references import groups_of
 from sourcing.data.schema import DEFAULT_SITE, NO_PERIOD, Instance
+from sourcing.model.frames import TEXT, records_frame, text_array, with_python_text
 from sourcing.model.lanes import closed_lane_table, lane_table
 
 
@@ -92,12 +93,12 @@ def _expand_periods(frame: pd.DataFrame, periods: list[str]) -> pd.DataFrame:
     frame["period"] = frame["period"].astype(object)
     fixed = frame[frame["period"].notna()]
     every = frame[frame["period"].isna()].drop(columns="period")
-    spread = every.merge(pd.DataFrame({"period": periods}), how="cross")
+    spread = every.merge(pd.DataFrame({"period": text_array(periods)}), how="cross")
     return pd.concat([fixed, spread], ignore_index=True) if len(fixed) else spread
 
 
 def _offers(instance: Instance, periods: list[str]) -> pd.DataFrame:
-    supply = pd.DataFrame.from_records(instance.supply)
+    supply = records_frame(instance.supply)
     supply["supply_row"] = np.arange(1, len(supply) + 1)
     for column, default in (("capacity", np.inf), ("fixed_cost", 0.0), ("min_quantity", 0.0)):
         supply[column] = (
@@ -123,7 +124,7 @@ def _reference_prices(instance: Instance, offers: pd.DataFrame, periods: list[st
     NaN where none is given)."""
     if not instance.reference_prices:
         return np.full(len(offers), np.nan)
-    table = _expand_periods(pd.DataFrame.from_records(instance.reference_prices), periods)
+    table = _expand_periods(records_frame(instance.reference_prices), periods)
     table = table.rename(columns={"price": "reference"})[
         ["mineral", "stage", "period", "reference"]
     ]
@@ -132,13 +133,13 @@ def _reference_prices(instance: Instance, offers: pd.DataFrame, periods: list[st
 
 
 def _demand(instance: Instance, periods: list[str]) -> pd.DataFrame:
-    demand = pd.DataFrame.from_records(instance.demand)
+    demand = records_frame(instance.demand)
     demand["demand_row"] = np.arange(1, len(demand) + 1)
     demand["site"] = demand["site"].fillna(DEFAULT_SITE) if "site" in demand else DEFAULT_SITE
     demand["penalty"] = demand["penalty"].astype(float) if "penalty" in demand else np.nan
     demand = _expand_periods(demand, periods)
     site_country = {r["site"]: r["country"] for r in instance.sites} or {DEFAULT_SITE: DEFAULT_SITE}
-    demand["country"] = demand["site"].map(site_country)
+    demand["country"] = demand["site"].map(site_country).astype(TEXT)
     demand = demand.sort_values(["mineral", "period", "site"], ignore_index=True)
     demand["quantity"] = demand["quantity"].astype(float)
     return demand
@@ -197,13 +198,13 @@ def _stocks(
     demand["most"] = demand["quantity"]
     if not instance.stockpiles:
         return demand, pd.DataFrame(columns=STOCK_COLUMNS)
-    piles = pd.DataFrame.from_records(instance.stockpiles)
+    piles = records_frame(instance.stockpiles)
     piles["stockpile_row"] = np.arange(1, len(piles) + 1)
     demand = _demand_of_stock(instance, piles, periods, demand)
     for column, default in (("initial", 0.0), ("capacity", np.inf), ("final_min", 0.0)):
         piles[column] = piles[column].astype(float).fillna(default) if column in piles else default
     piles["holding_cost"] = piles["holding_cost"].astype(float)
-    order = pd.DataFrame({"period": periods, "period_pos": np.arange(len(periods))})
+    order = pd.DataFrame({"period": text_array(periods), "period_pos": np.arange(len(periods))})
     stocks = piles.merge(order, how="cross")
     key = ["mineral", "period", "site"]
     rows = demand[key].assign(demand_row=np.arange(len(demand)))
@@ -260,7 +261,9 @@ def _demand_of_stock(
     which a stocked site has no demand for the mineral, so that lanes reach the site and stock
     can be built in that period too; sorted as before."""
     key = ["mineral", "period", "site"]
-    wanted = piles[["mineral", "site"]].merge(pd.DataFrame({"period": periods}), how="cross")
+    wanted = piles[["mineral", "site"]].merge(
+        pd.DataFrame({"period": text_array(periods)}), how="cross"
+    )
     missing = wanted.merge(demand[key], how="left", on=key, indicator=True)
     missing = missing[missing["_merge"] == "left_only"][key]
     if not len(missing):
@@ -290,7 +293,9 @@ def _stage_volumes(instance: Instance, offers: pd.DataFrame, demand: pd.DataFram
             rows.append((mineral, period, instance.stages[pos], pos, volume, largest))
             factor = yields.get((mineral, pos), 1.0)
             volume, largest = volume / factor, largest / factor
-    return pd.DataFrame(
-        rows,
-        columns=["mineral", "period", "stage", "stage_pos", "demand_volume", "max_volume"],
+    return with_python_text(
+        pd.DataFrame(
+            rows,
+            columns=["mineral", "period", "stage", "stage_pos", "demand_volume", "max_volume"],
+        )
     )

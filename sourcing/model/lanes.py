@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from sourcing.data.schema import DEFAULT_SITE, Instance
+from sourcing.model.frames import text_array, with_python_text
 
 
 def lane_table(
@@ -92,12 +93,11 @@ class _Candidates:
         delivered = to_offer < 0
 
         def text(values: pd.Series, rows: np.ndarray) -> pd.api.extensions.ExtensionArray:
-            # pandas-stubs has no overload for a Series with dtype "str"; pandas takes it
-            return pd.array(values, dtype="str").take(rows)  # type: ignore[call-overload]
+            return text_array(values).take(rows)
 
         site = np.full(len(from_offer), None, dtype=object)
         site[delivered] = demand["site"].to_numpy(dtype=object)[self.demand_row[delivered]]
-        return pd.DataFrame(
+        table = pd.DataFrame(
             {
                 "lane": np.arange(len(from_offer)),
                 "mineral": text(offers["mineral"], from_offer),
@@ -115,6 +115,7 @@ class _Candidates:
             },
             copy=False,
         )
+        return with_python_text(table)
 
 
 def _candidates(

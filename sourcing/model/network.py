@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sourcing.model.index import ModelData
+from sourcing.model.keys import row_of as matching_row
 from sourcing.model.lp import LinearProgram
 
 OFFER_LABEL = ["mineral", "period", "stage", "country"]
@@ -54,15 +55,7 @@ def define_network(lp: LinearProgram, data: ModelData) -> Network:
     offers, lanes, demand, volumes = data.offers, data.lanes, data.demand, data.stage_volumes
     n_offers = len(offers)
 
-    offer_volume_row = (
-        offers[VOLUME_LABEL]
-        .merge(
-            volumes[VOLUME_LABEL].assign(_row=np.arange(len(volumes))), how="left", on=VOLUME_LABEL
-        )["_row"]
-        .fillna(-1)
-        .astype(int)
-        .to_numpy()
-    )
+    offer_volume_row = matching_row(offers, volumes, VOLUME_LABEL)
     reached = offer_volume_row >= 0
     # the most an offer's stage can need: how large its supply and its outflows get, for the
     # scaling of the model (sourcing.solver.scaling); NaN where no demand reaches the stage
@@ -133,13 +126,7 @@ def define_network(lp: LinearProgram, data: ModelData) -> Network:
     lp.add_cost("shortfall", shortfall[soft], demand.loc[soft, "penalty"].to_numpy())
 
     delivery = lanes["site"].notna().to_numpy()
-    demand_row = (
-        lanes.loc[delivery, DEMAND_LABEL]
-        .merge(
-            demand[DEMAND_LABEL].assign(_row=np.arange(len(demand))), how="left", on=DEMAND_LABEL
-        )["_row"]
-        .to_numpy()
-    )
+    demand_row = matching_row(lanes[delivery], demand, DEMAND_LABEL)
     quantity = demand["quantity"].to_numpy()
     lp.add_constraints(
         "demand",

@@ -1,0 +1,45 @@
+"""The engine's own tables hold text as pandas' ``str`` dtype stored in Python objects.
+
+Decision (issue 18, small solves): pandas 3 with pyarrow installed stores every text column it
+infers as pyarrow-backed ``str``. The engine's tables are small and are taken, merged, grouped
+and compared many times per solve; on a table of a few dozen rows each of those calls pays
+pyarrow's fixed cost (conversions to and from Arrow arrays), which made about a third of a small
+solve. The tables the engine builds therefore hold their text as
+``pd.StringDtype("python", na_value=np.nan)``: the same ``str`` dtype (missing values are NaN,
+the same methods, the same results), stored as Python strings. Setting pandas' global
+``mode.string_storage`` option would do the same for every frame of the process, the caller's
+too; this touches only the engine's own tables. Measured with ``benchmarks/small_solve.py``
+(docs/service.md, "Latency of small solves").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: The ``str`` dtype of the engine's tables: NaN for missing, stored as Python strings.
+TEXT = pd.StringDtype("python", na_value=np.nan)
+
+
+def with_python_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every ``str`` column stored as Python strings (:data:`TEXT`), and its
+    column labels as Python strings too, in place."""
+    frame.columns = frame.columns.astype(object)
+    for column, dtype in frame.dtypes.items():
+        if isinstance(dtype, pd.StringDtype) and dtype != TEXT:
+            frame[column] = frame[column].astype(TEXT)
+    return frame
+
+
+def records_frame(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """A table of one input table's rows, its text as :data:`TEXT`."""
+    return with_python_text(pd.DataFrame.from_records(records))
+
+
+def text_array(values: pd.Series | list) -> pd.api.extensions.ExtensionArray:
+    """Text values as an array of :data:`TEXT`."""
+    # pandas-stubs types neither a Series nor a python-stored StringDtype here; pandas takes both
+    return pd.array(values, dtype=TEXT)  # type: ignore[arg-type]

@@ -1,0 +1,37 @@
+"""Rows of one table matched to rows of another by key columns, in numpy.
+
+The engine's tables are matched many times per solve (an offer's stage-volume row, a delivery
+lane's demand row, ...). A ``merge`` builds a whole new table to answer "which row?"; on a small
+instance its fixed cost is most of a solve's time. Here each key column is factorized once over
+both tables and the codes are combined into one integer per row, so a match is an integer lookup,
+linear in the rows on any size. Missing values (NaN) match each other, as in ``merge``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def key_codes(*tables: pd.DataFrame, on: list[str]) -> list[np.ndarray]:
+    """One integer per row of each table, equal where the rows' ``on`` columns are equal."""
+    sizes = np.cumsum([0] + [len(t) for t in tables])
+    combined = np.zeros(int(sizes[-1]), dtype=np.int64)
+    for column in on:
+        values = np.concatenate([t[column].to_numpy(dtype=object) for t in tables])
+        codes, uniques = pd.factorize(values)  # NaN: -1
+        combined = combined * (len(uniques) + 1) + (codes + 1)
+        combined, _ = pd.factorize(combined)  # keep the codes small whatever the columns
+    return [combined[sizes[i] : sizes[i + 1]] for i in range(len(tables))]
+
+
+def row_of(left: pd.DataFrame, right: pd.DataFrame, on: list[str]) -> np.ndarray:
+    """For each row of ``left``, the position of the row of ``right`` with the same ``on``
+    values; -1 where there is none. ``right``'s keys must be unique (every table matched here
+    has unique keys: :mod:`sourcing.data.references` refuses duplicates)."""
+    if not len(left):
+        return np.zeros(0, dtype=np.int64)
+    left_key, right_key = key_codes(left, right, on=on)
+    found = np.full(int(max(left_key.max(), right_key.max(initial=-1))) + 1, -1, dtype=np.int64)
+    found[right_key] = np.arange(len(right_key))
+    return found[left_key]
