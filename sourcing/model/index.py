@@ -135,7 +135,8 @@ def _reference_prices(instance: Instance, offers: pd.DataFrame, periods: list[st
 def _demand(instance: Instance, periods: list[str]) -> pd.DataFrame:
     demand = records_frame(instance.demand)
     demand["demand_row"] = np.arange(1, len(demand) + 1)
-    demand["site"] = demand["site"].fillna(DEFAULT_SITE) if "site" in demand else DEFAULT_SITE
+    site = demand["site"].fillna(DEFAULT_SITE) if "site" in demand else DEFAULT_SITE
+    demand["site"] = pd.Series(site, index=demand.index, dtype=TEXT)
     demand["penalty"] = demand["penalty"].astype(float) if "penalty" in demand else np.nan
     demand = _expand_periods(demand, periods)
     site_country = {r["site"]: r["country"] for r in instance.sites} or {DEFAULT_SITE: DEFAULT_SITE}

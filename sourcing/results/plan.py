@@ -18,6 +18,7 @@ from sourcing.model.index import NO_PERIOD, ModelData
 from sourcing.model.lp import PRICED_ROLES, PUBLIC_COSTS, LinearProgram
 from sourcing.model.network import Network
 from sourcing.results.rounding import tidy, tidy_frame
+from sourcing.results.shares import supply_shares
 from sourcing.solver import RawSolution, SolutionStatus, TerminationCondition
 from sourcing.solver.scaling import Scaling, identity
 
@@ -198,31 +199,9 @@ def shares_of(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Supply by country and stage (share, value, HHI) and one concentration row per stage
     (``scaling``: the units the solver worked in, :attr:`RawSolution.scaling`)."""
-    offers = data.offers
     quantity = x[network.supply]
-    frame = offers[["mineral", "period", "stage", "stage_pos", "country", "price"]].copy()
-    frame["quantity"] = np.where(quantity > noise(scaling, network.supply), quantity, 0.0)
-    key = ["mineral", "period", "stage"]
-    frame["stage_volume"] = frame.groupby(key)["quantity"].transform("sum")
-    frame = frame[frame["quantity"] > 0].copy()
-    frame["share"] = frame["quantity"] / frame["stage_volume"]
-    frame["value"] = frame["quantity"] * frame["price"]
-    frame["hhi"] = ((100 * frame["share"]) ** 2).groupby([frame[k] for k in key]).transform("sum")
-    frame = frame.sort_values(
-        ["mineral", "period", "stage_pos", "share"], ascending=[True, True, True, False]
-    )
-    shares = frame[key + ["country", "quantity", "share", "value", "stage_volume", "hhi"]]
-    top = frame.groupby(key, sort=False).first()
-    concentration = pd.DataFrame(
-        {
-            "volume": top["stage_volume"],
-            "countries": frame.groupby(key, sort=False)["country"].count(),
-            "top_country": top["country"],
-            "max_share": top["share"],
-            "hhi": top["hhi"],
-        }
-    ).reset_index()
-    return shares.reset_index(drop=True), concentration
+    quantity = np.where(quantity > noise(scaling, network.supply), quantity, 0.0)
+    return supply_shares(data.offers, quantity)
 
 
 def shortfall_of(
