@@ -39,7 +39,7 @@ def records_frame(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     return with_python_text(pd.DataFrame.from_records(records))
 
 
-def text_array(values: pd.Series | list) -> pd.api.extensions.ExtensionArray:
+def text_array(values: pd.Series | list | np.ndarray) -> pd.api.extensions.ExtensionArray:
     """Text values as an array of :data:`TEXT`."""
     # pandas-stubs types neither a Series nor a python-stored StringDtype here; pandas takes both
     return pd.array(values, dtype=TEXT)  # type: ignore[arg-type]
