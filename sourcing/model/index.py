@@ -31,13 +31,15 @@ Only what the data allows is indexed (never a dense product of sets):
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from sourcing.data.references import groups_of
 from sourcing.data.schema import DEFAULT_SITE, NO_PERIOD, Instance
-from sourcing.model.frames import TEXT, records_frame, text_array, with_python_text
+from sourcing.model.frames import records_frame, text_array, with_python_text
+from sourcing.model.keys import row_of
 from sourcing.model.lanes import closed_lane_table, lane_table
 
 
@@ -97,25 +99,82 @@ def _expand_periods(frame: pd.DataFrame, periods: list[str]) -> pd.DataFrame:
     return pd.concat([fixed, spread], ignore_index=True) if len(fixed) else spread
 
 
-def _offers(instance: Instance, periods: list[str]) -> pd.DataFrame:
-    supply = records_frame(instance.supply)
-    supply["supply_row"] = np.arange(1, len(supply) + 1)
-    for column, default in (("capacity", np.inf), ("fixed_cost", 0.0), ("min_quantity", 0.0)):
-        supply[column] = (
-            supply[column].astype(float).fillna(default) if column in supply else default
-        )
-    offers = _expand_periods(supply, periods)
-    stage_pos = {s: i for i, s in enumerate(instance.stages)}
-    offers["stage_pos"] = offers["stage"].map(stage_pos).astype(int)
-    yields = {(r["mineral"], r["stage"]): r["yield"] for r in instance.yields}
-    offers["yield"] = [
-        yields.get(k, 1.0) for k in zip(offers["mineral"], offers["stage"], strict=True)
+def _period_rows(given: list, periods: list[str]) -> tuple[np.ndarray, Any]:
+    """The rows of a table once each row applies to its periods: a row naming its period once,
+    the others once per period, after those and in their order (as :func:`_expand_periods`);
+    the source row and the period of each. Periods are Python text when some row names one,
+    else ``str`` (as merging and concatenating frames made them)."""
+    named = np.array([p is not None for p in given], dtype=bool)
+    fixed, every = np.flatnonzero(named), np.flatnonzero(~named)
+    source = np.concatenate([fixed, np.repeat(every, len(periods))])
+    period = np.empty(len(source), dtype=object)
+    period[: len(fixed)] = [given[i] for i in fixed]
+    period[len(fixed) :] = np.tile(np.array(periods, dtype=object), len(every))
+    return source, (period if len(fixed) else text_array(period))
+
+
+def _numbers(rows: list, name: str, default: float, source: np.ndarray) -> np.ndarray:
+    return np.array([r.get(name, default) for r in rows], dtype=float)[source]
+
+
+def _texts(values: list, source: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    return text_array(np.array(values, dtype=object)[source])
+
+
+def _sorted(columns: dict, by: list[str]) -> pd.DataFrame:
+    """A table of ``columns`` sorted by ``by`` (text in order, numbers by value; stable), as
+    ``sort_values`` sorts it, without building the table twice."""
+    keys = [
+        pd.factorize(np.asarray(columns[c], dtype=object), sort=True)[0]
+        if not np.issubdtype(np.asarray(columns[c]).dtype, np.number)
+        else np.asarray(columns[c])
+        for c in by
     ]
-    offers["reference"] = _reference_prices(instance, offers, periods)
+    order = np.lexsort(keys[::-1]) if keys and len(keys[0]) else np.zeros(0, dtype=np.int64)
+    return pd.DataFrame({c: _kept(v[order]) for c, v in columns.items()})
+
+
+def _kept(values: Any) -> Any:
+    """Python text stays Python text (a table infers ``str`` from an object array)."""
+    if isinstance(values, np.ndarray) and values.dtype == object:
+        return pd.Series(values, dtype=object)
+    return values
+
+
+def _offers(instance: Instance, periods: list[str]) -> pd.DataFrame:
+    supply = instance.supply
+    source, period = _period_rows([r.get("period") for r in supply], periods)
+    stage = np.array([r["stage"] for r in supply], dtype=object)[source]
+    mineral = np.array([r["mineral"] for r in supply], dtype=object)[source]
+    country = np.array([r["country"] for r in supply], dtype=object)[source]
+    yields = {(r["mineral"], r["stage"]): r["yield"] for r in instance.yields}
     risk = {r["country"]: r.get("risk", 0.0) for r in instance.countries}
-    offers["risk"] = offers["country"].map(risk).fillna(0.0).astype(float)
-    offers = offers.sort_values(["mineral", "period", "stage_pos", "country"], ignore_index=True)
+    risks = pd.Index(list(risk), dtype=object).get_indexer(country)
+    columns = {
+        "mineral": text_array(mineral),
+        "stage": text_array(stage),
+        "country": text_array(country),
+        "price": _numbers(supply, "price", np.nan, source),
+        "capacity": _numbers(supply, "capacity", np.inf, source),
+        "fixed_cost": _numbers(supply, "fixed_cost", 0.0, source),
+        "min_quantity": _numbers(supply, "min_quantity", 0.0, source),
+        "supply_row": np.arange(1, len(supply) + 1)[source],
+        "period": period,
+        "stage_pos": pd.Index(list(instance.stages), dtype=object).get_indexer(stage),
+        "yield": np.array(
+            [yields.get(k, 1.0) for k in zip(mineral, stage, strict=True)] if yields else 1.0,
+            dtype=float,
+        )
+        * np.ones(len(source)),
+        "risk": np.where(
+            risks >= 0, np.array(list(risk.values()), dtype=float)[np.maximum(risks, 0)], 0.0
+        )
+        if len(risk)
+        else np.zeros(len(source)),
+    }
+    offers = _sorted(columns, ["mineral", "period", "stage_pos", "country"])
     offers.insert(0, "offer", np.arange(len(offers)))
+    offers["reference"] = _reference_prices(instance, offers, periods)
     return offers
 
 
@@ -128,22 +187,25 @@ def _reference_prices(instance: Instance, offers: pd.DataFrame, periods: list[st
     table = table.rename(columns={"price": "reference"})[
         ["mineral", "stage", "period", "reference"]
     ]
-    key = ["mineral", "stage", "period"]
-    return offers[key].merge(table, how="left", on=key)["reference"].to_numpy(dtype=float)
+    row = row_of(offers, table, ["mineral", "stage", "period"])
+    return np.where(row >= 0, table["reference"].to_numpy(dtype=float)[np.maximum(row, 0)], np.nan)
 
 
 def _demand(instance: Instance, periods: list[str]) -> pd.DataFrame:
-    demand = records_frame(instance.demand)
-    demand["demand_row"] = np.arange(1, len(demand) + 1)
-    site = demand["site"].fillna(DEFAULT_SITE) if "site" in demand else DEFAULT_SITE
-    demand["site"] = pd.Series(site, index=demand.index, dtype=TEXT)
-    demand["penalty"] = demand["penalty"].astype(float) if "penalty" in demand else np.nan
-    demand = _expand_periods(demand, periods)
+    demand = instance.demand
+    source, period = _period_rows([r.get("period") for r in demand], periods)
+    site = np.array([r.get("site") or DEFAULT_SITE for r in demand], dtype=object)[source]
     site_country = {r["site"]: r["country"] for r in instance.sites} or {DEFAULT_SITE: DEFAULT_SITE}
-    demand["country"] = demand["site"].map(site_country).astype(TEXT)
-    demand = demand.sort_values(["mineral", "period", "site"], ignore_index=True)
-    demand["quantity"] = demand["quantity"].astype(float)
-    return demand
+    columns = {
+        "mineral": _texts([r["mineral"] for r in demand], source),
+        "site": text_array(site),
+        "quantity": _numbers(demand, "quantity", np.nan, source),
+        "penalty": _numbers(demand, "penalty", np.nan, source),
+        "demand_row": np.arange(1, len(demand) + 1)[source],
+        "period": period,
+        "country": text_array([site_country.get(s) for s in site]),
+    }
+    return _sorted(columns, ["mineral", "period", "site"])
 
 
 def closed_lanes(data: ModelData, keys: pd.DataFrame | None = None) -> pd.DataFrame:
