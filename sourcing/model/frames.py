@@ -43,3 +43,19 @@ def text_array(values: pd.Series | list | np.ndarray) -> pd.api.extensions.Exten
     """Text values as an array of :data:`TEXT`."""
     # pandas-stubs types neither a Series nor a python-stored StringDtype here; pandas takes both
     return pd.array(values, dtype=TEXT)  # type: ignore[arg-type]
+
+
+def taken(frame: pd.DataFrame, columns: list[str], rows: np.ndarray) -> dict[str, Any]:
+    """The ``columns`` of ``frame`` at positions ``rows``, each as it is stored (Python text
+    stays Python text, ``str`` stays ``str``), ready to build a new table in one call: selecting
+    and copying a table of a few dozen rows costs a hundred times the arrays it holds."""
+    out: dict[str, Any] = {}
+    for column in columns:
+        values = frame[column]
+        if values.dtype == object:
+            out[column] = pd.Series(values.to_numpy()[rows], dtype=object)
+        elif isinstance(values.dtype, pd.StringDtype):
+            out[column] = values.array.take(rows)
+        else:
+            out[column] = values.to_numpy()[rows]
+    return out

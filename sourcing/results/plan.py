@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from sourcing.model.frames import taken
 from sourcing.model.index import NO_PERIOD, ModelData
 from sourcing.model.lp import PRICED_ROLES, PUBLIC_COSTS, LinearProgram
 from sourcing.model.network import Network
@@ -147,14 +148,12 @@ def _drop_period(data: ModelData, out: dict[str, Any]) -> dict[str, Any]:
     """Without declared periods, the period column says nothing: leave it out."""
     if data.periods != [NO_PERIOD]:
         return out
-    for key, value in list(out.items()):
-        if isinstance(value, pd.DataFrame) and "period" in value:
-            out[key] = value.drop(columns="period")
-        elif isinstance(value, dict):
-            out[key] = {
-                k: v.drop(columns="period") if isinstance(v, pd.DataFrame) and "period" in v else v
-                for k, v in value.items()
-            }
+    # every table here was made by this extraction: its period column is dropped in place
+    for value in out.values():
+        tables = value.values() if isinstance(value, dict) else [value]
+        for table in tables:
+            if isinstance(table, pd.DataFrame) and "period" in table:
+                del table["period"]
     return out
 
 
@@ -168,30 +167,30 @@ def _flows(
 ) -> pd.DataFrame:
     lanes = data.lanes
     quantity = x[network.flow]
-    used = quantity > noise(scaling, network.flow)
-    flows = lanes.loc[
-        used,
-        [
-            "mineral",
-            "period",
-            "stage",
-            "stage_pos",
-            "from_country",
-            "to_country",
-            "site",
-            "price",
-            "transport",
-            "tariff",
-        ],
-    ].copy()
-    flows = flows.sort_values(["mineral", "period", "stage_pos"], kind="stable").drop(
-        columns="stage_pos"
-    )
-    quantity = x[network.flow[flows.index.to_numpy()]]
-    flows.insert(6, "quantity", quantity)
+    used = np.flatnonzero(quantity > noise(scaling, network.flow))
+    # by mineral, period and stage, each lane where it was among them (a stable sort)
+    used = used[
+        np.lexsort(
+            (
+                lanes["stage_pos"].to_numpy()[used],
+                _rank(lanes["period"].to_numpy(dtype=object)[used]),
+                _rank(lanes["mineral"].to_numpy(dtype=object)[used]),
+            )
+        )
+    ]
+    flows = taken(lanes, ["mineral", "period", "stage", "from_country", "to_country"], used)
+    site = lanes["site"].to_numpy(dtype=object)[used]
+    site[pd.isna(site)] = None  # the default site: no site
+    flows["site"] = pd.Series(site, dtype="object")
+    flows["quantity"] = x[network.flow[used]]
+    flows.update(taken(lanes, ["price", "transport", "tariff"], used))
     flows["unit_cost"] = flows["price"] + flows["transport"] + flows["tariff"]
-    flows["site"] = flows["site"].where(flows["site"].notna(), None)
-    return flows.reset_index(drop=True)
+    return pd.DataFrame(flows)
+
+
+def _rank(values: np.ndarray) -> np.ndarray:
+    """Each value's place among the sorted distinct values."""
+    return pd.factorize(values, sort=True)[0]
 
 
 def shares_of(
@@ -219,14 +218,17 @@ def shortfall_of(
     delivered = np.bincount(
         block.rows[is_flow] - block.start, weights=x[block.cols[is_flow]], minlength=len(demand)
     )
-    frame = demand[["mineral", "period", "site", "quantity", "penalty"]].rename(
-        columns={"quantity": "demand"}
-    )
-    frame["delivered"] = delivered
-    frame["shortfall"] = np.maximum(frame["demand"] - delivered, 0.0)
+    wanted = demand["quantity"].to_numpy(dtype=float)
+    shortfall = np.maximum(wanted - delivered, 0.0)
     unit = 1.0 if scaling is None else scaling.row[block.ids]  # the demand rows' units
-    frame.loc[frame["shortfall"] < TOLERANCE * np.maximum(unit, frame["demand"]), "shortfall"] = 0.0
-    return frame[frame["shortfall"] > 0].reset_index(drop=True)
+    shortfall[shortfall < TOLERANCE * np.maximum(unit, wanted)] = 0.0
+    rows = np.flatnonzero(shortfall > 0)
+    frame = taken(demand, ["mineral", "period", "site"], rows)
+    frame["demand"] = wanted[rows]
+    frame["penalty"] = demand["penalty"].to_numpy(dtype=float)[rows]
+    frame["delivered"] = delivered[rows]
+    frame["shortfall"] = shortfall[rows]
+    return pd.DataFrame(frame)
 
 
 def stock_of(
@@ -264,19 +266,20 @@ def _duals(
     scaling = raw.scaling or identity(len(x), len(row_dual))
     # a dual is money per unit of its row (or column): noise below TOLERANCE in HiGHS's units
     supply_unit = scaling.column[network.supply]
-    demand = data.demand[["mineral", "period", "site"]].copy()
+    demand = taken(data.demand, ["mineral", "period", "site"], np.arange(len(data.demand)))
     demand["marginal_cost"] = row_dual[lp.constraints["demand"].ids]
     offers = data.offers
-    capacity = offers[["mineral", "period", "stage", "country", "capacity"]].copy()
-    capacity["used"] = x[network.supply]
-    capacity["value"] = np.maximum(-col_dual[network.supply], 0.0)
-    finite = np.isfinite(capacity["capacity"])
-    binding = finite & (
-        capacity["used"]
-        >= capacity["capacity"] - 1e-6 * np.maximum(supply_unit, capacity["capacity"])
-    )
-    valued = capacity["value"] > TOLERANCE * scaling.cost / supply_unit
-    capacity = capacity[binding | valued].reset_index(drop=True)
+    capacity = offers["capacity"].to_numpy(dtype=float)
+    used = x[network.supply]
+    value = np.maximum(-col_dual[network.supply], 0.0)
+    with np.errstate(invalid="ignore"):  # inf - inf where capacity is unlimited: not binding
+        binding = np.isfinite(capacity) & (
+            used >= capacity - 1e-6 * np.maximum(supply_unit, capacity)
+        )
+    valued = value > TOLERANCE * scaling.cost / supply_unit
+    kept = np.flatnonzero(binding | valued)
+    table = taken(offers, ["mineral", "period", "stage", "country"], kept)
+    table.update(capacity=capacity[kept], used=used[kept], value=value[kept])
     rules = []
     for name, block in lp.constraints.items():
         if block.role not in PRICED_ROLES:  # rules' and extensions' prices; the network's: above
@@ -300,4 +303,4 @@ def _duals(
         if rules
         else pd.DataFrame(columns=["rule", "constraint", "dual", "price"])
     )
-    return {"demand": demand, "capacity": capacity, "rules": rule_frame}
+    return {"demand": pd.DataFrame(demand), "capacity": pd.DataFrame(table), "rules": rule_frame}
