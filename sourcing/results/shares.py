@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sourcing.model.frames import text_array
+from sourcing.model.frames import taken, text_array
 
 KEY = ["mineral", "period", "stage"]
 
@@ -38,26 +38,30 @@ def supply_shares(offers: pd.DataFrame, quantity: np.ndarray) -> tuple[pd.DataFr
     )
     rows, share, hhi = kept[order], share[order], hhi[order]
     price = offers["price"].to_numpy(dtype=float)[rows]
-    shares = offers[[*KEY, "country"]].take(rows).reset_index(drop=True)  # text kept as it is
-    shares["quantity"] = quantity[rows]
-    shares["share"] = share
-    shares["value"] = quantity[rows] * price
-    shares["stage_volume"] = stage_volume[rows]
-    shares["hhi"] = hhi
+    table = taken(offers, [*KEY, "country"], rows)  # text kept as it is stored
+    table.update(
+        quantity=quantity[rows],
+        share=share,
+        value=quantity[rows] * price,
+        stage_volume=stage_volume[rows],
+        hhi=hhi,
+    )
+    shares = pd.DataFrame(table)
     sorted_group = group[rows]
     first = (
         np.flatnonzero(np.r_[True, sorted_group[1:] != sorted_group[:-1]]) if len(rows) else rows
     )
     top = rows[first]
     # one row per stage: its text as str, as grouping made it
-    concentration = pd.DataFrame(
-        {c: text_array(offers[c].to_numpy(dtype=object)[top]) for c in KEY}
+    table = {c: text_array(offers[c].to_numpy(dtype=object)[top]) for c in KEY}
+    table.update(
+        volume=stage_volume[top],
+        countries=np.diff(np.r_[first, len(rows)]).astype(np.int64),
+        top_country=text_array(offers["country"].to_numpy(dtype=object)[top]),
+        max_share=share[first],
+        hhi=hhi[first],
     )
-    concentration["volume"] = stage_volume[top]
-    concentration["countries"] = np.diff(np.r_[first, len(rows)]).astype(np.int64)
-    concentration["top_country"] = offers["country"].take(top).to_numpy()
-    concentration["max_share"] = share[first]
-    concentration["hhi"] = hhi[first]
+    concentration = pd.DataFrame(table)
     return shares, concentration
 
 
