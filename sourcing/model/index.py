@@ -38,7 +38,7 @@ import pandas as pd
 
 from sourcing.data.references import groups_of
 from sourcing.data.schema import DEFAULT_SITE, NO_PERIOD, Instance
-from sourcing.model.frames import records_frame, text_array, with_python_text
+from sourcing.model.frames import records_frame, text_array
 from sourcing.model.keys import row_of
 from sourcing.model.lanes import closed_lane_table, lane_table
 
@@ -347,18 +347,39 @@ def _demand_of_stock(
 def _stage_volumes(instance: Instance, offers: pd.DataFrame, demand: pd.DataFrame) -> pd.DataFrame:
     """What each (mineral, period, stage) must carry and can carry: demand, and demand plus what
     may go into stock (``demand["most"]``), carried back through the yields."""
-    need = demand.groupby(["mineral", "period"], as_index=False)[["quantity", "most"]].sum()
-    yields = offers.groupby(["mineral", "stage_pos"])["yield"].first()
-    rows = []
-    for mineral, period, quantity, most in need.itertuples(index=False):
-        volume, largest = quantity, most
-        for pos in range(len(instance.stages) - 1, -1, -1):
-            rows.append((mineral, period, instance.stages[pos], pos, volume, largest))
-            factor = yields.get((mineral, pos), 1.0)
-            volume, largest = volume / factor, largest / factor
-    return with_python_text(
-        pd.DataFrame(
-            rows,
-            columns=["mineral", "period", "stage", "stage_pos", "demand_volume", "max_volume"],
+    # demand and its most summed per (mineral, period), in their sorted order, by pandas' sum
+    mineral = demand["mineral"].to_numpy(dtype=object)
+    period = demand["period"].to_numpy(dtype=object)
+    mineral_rank = pd.factorize(mineral, sort=True)[0]
+    period_rank = pd.factorize(period, sort=True)[0]
+    key = mineral_rank * (int(period_rank.max(initial=0)) + 1) + period_rank
+    _, first, group = np.unique(key, return_index=True, return_inverse=True)
+    need = demand[["quantity", "most"]].groupby(group).sum()
+    # each mineral's yield at each stage where it has offers (1 where it has none)
+    n_stages = len(instance.stages)
+    position = offers["stage_pos"].to_numpy()
+    offered = offers["mineral"].to_numpy(dtype=object)
+    _, at = np.unique(pd.factorize(offered)[0] * n_stages + position, return_index=True)
+    yields = dict(
+        zip(
+            zip(offered[at], position[at], strict=True), offers["yield"].to_numpy()[at], strict=True
         )
+    )
+    rows = []
+    for i, quantity, most in zip(first, need["quantity"], need["most"], strict=True):
+        volume, largest = quantity, most
+        for pos in range(n_stages - 1, -1, -1):
+            rows.append((mineral[i], period[i], instance.stages[pos], pos, volume, largest))
+            factor = yields.get((mineral[i], pos), 1.0)
+            volume, largest = volume / factor, largest / factor
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 6
+    return pd.DataFrame(
+        {
+            "mineral": text_array(list(columns[0])),
+            "period": text_array(list(columns[1])),
+            "stage": text_array(list(columns[2])),
+            "stage_pos": np.array(columns[3], dtype=np.int64),
+            "demand_volume": np.array(columns[4], dtype=float),
+            "max_volume": np.array(columns[5], dtype=float),
+        }
     )
