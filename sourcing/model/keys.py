@@ -12,16 +12,26 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+#: Tables up to this many rows in all are matched through a dict of their keys.
+SMALL = 2000
+
 
 def key_codes(*tables: pd.DataFrame, on: list[str]) -> list[np.ndarray]:
     """One integer per row of each table, equal where the rows' ``on`` columns are equal."""
     sizes = np.cumsum([0] + [len(t) for t in tables])
-    combined = np.zeros(int(sizes[-1]), dtype=np.int64)
-    for column in on:
-        values = np.concatenate([t[column].to_numpy(dtype=object) for t in tables])
-        codes, uniques = pd.factorize(values)  # NaN: -1
-        combined = combined * (len(uniques) + 1) + (codes + 1)
-        combined, _ = pd.factorize(combined)  # keep the codes small whatever the columns
+    columns = [np.concatenate([t[c].to_numpy(dtype=object) for t in tables]) for c in on]
+    if sizes[-1] <= SMALL:  # a dict of the keys: no fixed cost per column
+        for values in columns:
+            values[pd.isna(values)] = None  # every missing value is one key
+        seen: dict[tuple, int] = {}
+        keys = [seen.setdefault(k, len(seen)) for k in zip(*columns, strict=True)]
+        combined = np.array(keys, dtype=np.int64)
+    else:
+        combined = np.zeros(int(sizes[-1]), dtype=np.int64)
+        for values in columns:
+            codes, uniques = pd.factorize(values)  # NaN: -1
+            combined = combined * (len(uniques) + 1) + (codes + 1)
+            combined, _ = pd.factorize(combined)  # keep the codes small whatever the columns
     return [combined[sizes[i] : sizes[i + 1]] for i in range(len(tables))]
 
 
