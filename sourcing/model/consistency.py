@@ -204,7 +204,9 @@ def _reach(data: ModelData) -> _Reach:
     from_offer, to_offer = lanes["offer"].to_numpy(), lanes["to_offer"].to_numpy()
     inbound = to_offer >= 0
     demand_row = np.full(len(lanes), -1)
-    demand_row[~inbound] = matching_row(lanes[~inbound], demand, ["mineral", "period", "site"])
+    demand_row[~inbound] = matching_row(
+        (lanes, np.flatnonzero(~inbound)), demand, ["mineral", "period", "site"]
+    )
     position = offers["stage_pos"].to_numpy()
     reached = position == 0
     for pos in range(len(data.stages) - 1):

@@ -59,3 +59,9 @@ def taken(frame: pd.DataFrame, columns: list[str], rows: np.ndarray) -> dict[str
         else:
             out[column] = values.to_numpy()[rows]
     return out
+
+
+def labels(frame: pd.DataFrame, columns: list[str], rows: np.ndarray | None = None) -> pd.DataFrame:
+    """A new table of ``frame``'s ``columns`` (at positions ``rows``, or all): what
+    ``frame.loc[rows, columns].reset_index(drop=True)`` gives, built from the arrays at once."""
+    return pd.DataFrame(taken(frame, columns, np.arange(len(frame)) if rows is None else rows))

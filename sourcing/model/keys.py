@@ -16,10 +16,20 @@ import pandas as pd
 SMALL = 2000
 
 
-def key_codes(*tables: pd.DataFrame, on: list[str]) -> list[np.ndarray]:
+#: A table, or some of its rows (positions), without copying them into a table of their own.
+Rows = pd.DataFrame | tuple[pd.DataFrame, np.ndarray]
+
+
+def _column(table: Rows, column: str) -> np.ndarray:
+    if isinstance(table, tuple):
+        return table[0][column].to_numpy(dtype=object)[table[1]]
+    return table[column].to_numpy(dtype=object)
+
+
+def key_codes(*tables: Rows, on: list[str]) -> list[np.ndarray]:
     """One integer per row of each table, equal where the rows' ``on`` columns are equal."""
-    sizes = np.cumsum([0] + [len(t) for t in tables])
-    columns = [np.concatenate([t[c].to_numpy(dtype=object) for t in tables]) for c in on]
+    sizes = np.cumsum([0] + [len(t[1]) if isinstance(t, tuple) else len(t) for t in tables])
+    columns = [np.concatenate([_column(t, c) for t in tables]) for c in on]
     if sizes[-1] <= SMALL:  # a dict of the keys: no fixed cost per column
         for values in columns:
             values[pd.isna(values)] = None  # every missing value is one key
@@ -35,13 +45,14 @@ def key_codes(*tables: pd.DataFrame, on: list[str]) -> list[np.ndarray]:
     return [combined[sizes[i] : sizes[i + 1]] for i in range(len(tables))]
 
 
-def row_of(left: pd.DataFrame, right: pd.DataFrame, on: list[str]) -> np.ndarray:
-    """For each row of ``left``, the position of the row of ``right`` with the same ``on``
-    values; -1 where there is none. ``right``'s keys must be unique (every table matched here
-    has unique keys: :mod:`sourcing.data.references` refuses duplicates)."""
-    if not len(left):
-        return np.zeros(0, dtype=np.int64)
+def row_of(left: Rows, right: pd.DataFrame, on: list[str]) -> np.ndarray:
+    """For each row of ``left`` (a table, or a table and positions of its rows), the position
+    of the row of ``right`` with the same ``on`` values; -1 where there is none. ``right``'s
+    keys must be unique (every table matched here has unique keys:
+    :mod:`sourcing.data.references` refuses duplicates)."""
     left_key, right_key = key_codes(left, right, on=on)
+    if not len(left_key):
+        return np.zeros(0, dtype=np.int64)
     found = np.full(int(max(left_key.max(), right_key.max(initial=-1))) + 1, -1, dtype=np.int64)
     found[right_key] = np.arange(len(right_key))
     return found[left_key]
