@@ -18,7 +18,7 @@ from sourcing.model.frames import taken
 from sourcing.model.index import NO_PERIOD, ModelData
 from sourcing.model.lp import PRICED_ROLES, PUBLIC_COSTS, LinearProgram
 from sourcing.model.network import Network
-from sourcing.results.rounding import tidy, tidy_frame
+from sourcing.results.rounding import records, tidy, tidy_frame
 from sourcing.results.shares import supply_shares
 from sourcing.solver import RawSolution, SolutionStatus, TerminationCondition
 from sourcing.solver.scaling import Scaling, identity
@@ -66,11 +66,7 @@ class Plan(BaseModel):
     def to_dict(self, full: bool = False) -> dict[str, Any]:
         """The plan as plain data. Numbers are rounded as :mod:`sourcing.results.rounding` says
         (9 significant digits, money at least to the cent) unless ``full``."""
-        out: dict[str, Any] = {}
-        for name in type(self).model_fields:
-            value = getattr(self, name)
-            out[name] = _jsonable(value if full else _tidy(name, value))
-        return out
+        return {name: _plain(getattr(self, name), name, full) for name in type(self).model_fields}
 
     def to_json(self, indent: int | None = 2, full: bool = False) -> str:
         return json.dumps(self.to_dict(full), indent=indent, allow_nan=False)
@@ -78,6 +74,20 @@ class Plan(BaseModel):
 
 #: the plan's fields that are money (rounded never coarser than cents)
 _MONEY_FIELDS = {"objective", "bound", "costs", "public"}
+
+
+def _plain(value: Any, name: str, full: bool) -> Any:
+    """One field of the plan as plain data: ``_jsonable(value if full else _tidy(name, value))``,
+    tables a column at a time (:func:`sourcing.results.rounding.records`)."""
+    if isinstance(value, pd.DataFrame):
+        return records(value, name, full, _jsonable)
+    if isinstance(value, dict):
+        return {
+            k: _plain(v, f"{name}_{k}" if name == "duals" else name, full) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_plain(v, name, full) for v in value]
+    return _jsonable(value if full else _tidy(name, value))
 
 
 def _tidy(name: str, value: Any) -> Any:
