@@ -78,5 +78,5 @@ def records(frame: pd.DataFrame, table: str, full: bool, plain: Any) -> list[dic
             columns.append(values.to_numpy().tolist())
         else:
             columns.append([plain(v) for v in values.to_numpy(dtype=object)])
-    keys = [str(name) if not isinstance(name, str) else name for name in frame.columns]
+    keys = list(frame.columns)
     return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
