@@ -38,7 +38,7 @@ import pandas as pd
 
 from sourcing.data.references import groups_of
 from sourcing.data.schema import DEFAULT_SITE, NO_PERIOD, Instance
-from sourcing.model.frames import records_frame, text_array
+from sourcing.model.frames import records_frame, sorted_frame, text_array
 from sourcing.model.keys import row_of
 from sourcing.model.lanes import closed_lane_table, lane_table
 
@@ -121,26 +121,6 @@ def _texts(values: list, source: np.ndarray) -> pd.api.extensions.ExtensionArray
     return text_array(np.array(values, dtype=object)[source])
 
 
-def _sorted(columns: dict, by: list[str]) -> pd.DataFrame:
-    """A table of ``columns`` sorted by ``by`` (text in order, numbers by value; stable), as
-    ``sort_values`` sorts it, without building the table twice."""
-    keys = [
-        pd.factorize(np.asarray(columns[c], dtype=object), sort=True)[0]
-        if not np.issubdtype(np.asarray(columns[c]).dtype, np.number)
-        else np.asarray(columns[c])
-        for c in by
-    ]
-    order = np.lexsort(keys[::-1]) if keys and len(keys[0]) else np.zeros(0, dtype=np.int64)
-    return pd.DataFrame({c: _kept(v[order]) for c, v in columns.items()})
-
-
-def _kept(values: Any) -> Any:
-    """Python text stays Python text (a table infers ``str`` from an object array)."""
-    if isinstance(values, np.ndarray) and values.dtype == object:
-        return pd.Series(values, dtype=object)
-    return values
-
-
 def _offers(instance: Instance, periods: list[str]) -> pd.DataFrame:
     supply = instance.supply
     source, period = _period_rows([r.get("period") for r in supply], periods)
@@ -172,7 +152,7 @@ def _offers(instance: Instance, periods: list[str]) -> pd.DataFrame:
         if len(risk)
         else np.zeros(len(source)),
     }
-    offers = _sorted(columns, ["mineral", "period", "stage_pos", "country"])
+    offers = sorted_frame(columns, ["mineral", "period", "stage_pos", "country"])
     offers.insert(0, "offer", np.arange(len(offers)))
     offers["reference"] = _reference_prices(instance, offers, periods)
     return offers
@@ -205,7 +185,7 @@ def _demand(instance: Instance, periods: list[str]) -> pd.DataFrame:
         "period": period,
         "country": text_array([site_country.get(s) for s in site]),
     }
-    return _sorted(columns, ["mineral", "period", "site"])
+    return sorted_frame(columns, ["mineral", "period", "site"])
 
 
 def closed_lanes(data: ModelData, keys: pd.DataFrame | None = None) -> pd.DataFrame:
