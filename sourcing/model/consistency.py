@@ -18,6 +18,8 @@ from sourcing.data.schema import ModelSpec
 from sourcing.errors import Problem
 from sourcing.model.build import applied_rules, rule_names
 from sourcing.model.index import NO_PERIOD, ModelData
+from sourcing.model.keys import key_codes
+from sourcing.model.keys import row_of as matching_row
 from sourcing.model.rules.kind import Finding, Scope, kind_of
 
 
@@ -37,6 +39,7 @@ class CannotHold(Problem):
 LISTED = 20
 #: Countries named in one message; the rest are counted.
 NAMED = 5
+STAGE_KEY = ["mineral", "period", "stage"]
 NO_LANE = "list one in transport.csv or set transport_default"
 
 
@@ -63,14 +66,20 @@ def _where(mineral: str, period: str, stage: str | None = None) -> str:
 
 def check_stage_coverage(data: ModelData) -> list[Problem]:
     """Every stage a demand reaches needs offers, and enough capacity for the demand."""
-    capacity = data.offers.groupby(["mineral", "period", "stage"])["capacity"].sum()
+    volumes = data.stage_volumes
+    volume_row = matching_row(data.offers, volumes, STAGE_KEY)
+    reaching = volume_row >= 0
+    capacity = np.bincount(
+        volume_row[reaching],
+        weights=data.offers["capacity"].to_numpy(dtype=float)[reaching],
+        minlength=len(volumes),
+    )
     # a mineral with a stockpile may meet a period's demand from stock: not checked per period
     stocked = set(data.stocks["mineral"]) if len(data.stocks) else set()
     problems = []
-    for row in frame_rows(data.stage_volumes):
+    for have, row in zip(capacity, frame_rows(volumes), strict=True):
         if row.mineral in stocked:
             continue
-        have = capacity.get((row.mineral, row.period, row.stage), 0.0)
         where = _where(row.mineral, row.period, row.stage)
         if have == 0:
             problems.append(
@@ -95,14 +104,7 @@ def check_lanes(data: ModelData, reach: _Reach | None = None) -> list[Problem]:
     """Offers whose output cannot reach a site demanding it cannot be used: no lane onward (no
     transport row and no transport_default), or lanes only to offers that cannot pass it on."""
     offers, reach = data.offers, reach or _reach(data)
-    demanded = (
-        offers[["mineral", "period", "stage"]]
-        .merge(data.stage_volumes[["mineral", "period", "stage"]], how="left", indicator=True)[
-            "_merge"
-        ]
-        .eq("both")
-        .to_numpy()
-    )
+    demanded = matching_row(offers, data.stage_volumes, STAGE_KEY) >= 0
     onward = np.zeros(len(offers), dtype=bool)
     onward[reach.from_offer] = True
     stranded = np.flatnonzero(demanded & ~reach.useful)
@@ -144,10 +146,12 @@ def check_sites_reached(data: ModelData, reach: _Reach | None = None) -> list[Pr
     :func:`check_stage_coverage`.
     """
     reach, demand, offers = reach or _reach(data), data.demand, data.offers
-    offered = offers.groupby(["mineral", "period"])["stage_pos"].nunique()
-    # pandas-stubs takes only a Mapping or a callable as the mapper; pandas also takes a Series
-    stages_offered = demand.set_index(["mineral", "period"]).index.map(offered)  # type: ignore[arg-type]
-    complete = stages_offered.fillna(0).to_numpy() == len(data.stages)
+    # the (mineral, period) of each demand row has offers at every stage
+    n_stages = len(data.stages)
+    offer_key, demand_key = key_codes(offers, demand, on=["mineral", "period"])
+    stages = np.unique(offer_key * n_stages + offers["stage_pos"].to_numpy())
+    groups = int(max(offer_key.max(initial=-1), demand_key.max(initial=-1))) + 1
+    complete = np.bincount(stages // n_stages, minlength=groups)[demand_key] == n_stages
     # a row of 0 a stockpile added (demand_row 0) is no planner's demand: not reported
     unserved = np.flatnonzero(complete & ~reach.served & (demand["demand_row"].to_numpy() > 0))
     field = "site" if data.instance.sites else "mineral"
@@ -199,12 +203,9 @@ def _reach(data: ModelData) -> _Reach:
     offers, lanes, demand = data.offers, data.lanes, data.demand
     from_offer, to_offer = lanes["offer"].to_numpy(), lanes["to_offer"].to_numpy()
     inbound = to_offer >= 0
-    key = ["mineral", "period", "site"]
     demand_row = np.full(len(lanes), -1)
-    demand_row[~inbound] = (
-        lanes.loc[~inbound, key]
-        .merge(demand[key].assign(_row=np.arange(len(demand))), how="left", on=key)["_row"]
-        .to_numpy()
+    demand_row[~inbound] = matching_row(
+        (lanes, np.flatnonzero(~inbound)), demand, ["mineral", "period", "site"]
     )
     position = offers["stage_pos"].to_numpy()
     reached = position == 0

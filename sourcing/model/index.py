@@ -31,12 +31,15 @@ Only what the data allows is indexed (never a dense product of sets):
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from sourcing.data.references import groups_of
 from sourcing.data.schema import DEFAULT_SITE, NO_PERIOD, Instance
+from sourcing.model.frames import records_frame, sorted_frame, text_array
+from sourcing.model.keys import row_of
 from sourcing.model.lanes import closed_lane_table, lane_table
 
 
@@ -92,29 +95,66 @@ def _expand_periods(frame: pd.DataFrame, periods: list[str]) -> pd.DataFrame:
     frame["period"] = frame["period"].astype(object)
     fixed = frame[frame["period"].notna()]
     every = frame[frame["period"].isna()].drop(columns="period")
-    spread = every.merge(pd.DataFrame({"period": periods}), how="cross")
+    spread = every.merge(pd.DataFrame({"period": text_array(periods)}), how="cross")
     return pd.concat([fixed, spread], ignore_index=True) if len(fixed) else spread
 
 
+def _period_rows(given: list, periods: list[str]) -> tuple[np.ndarray, Any]:
+    """The rows of a table once each row applies to its periods: a row naming its period once,
+    the others once per period, after those and in their order (as :func:`_expand_periods`);
+    the source row and the period of each. Periods are Python text when some row names one,
+    else ``str`` (as merging and concatenating frames made them)."""
+    named = np.array([p is not None for p in given], dtype=bool)
+    fixed, every = np.flatnonzero(named), np.flatnonzero(~named)
+    source = np.concatenate([fixed, np.repeat(every, len(periods))])
+    period = np.empty(len(source), dtype=object)
+    period[: len(fixed)] = [given[i] for i in fixed]
+    period[len(fixed) :] = np.tile(np.array(periods, dtype=object), len(every))
+    return source, (period if len(fixed) else text_array(period))
+
+
+def _numbers(rows: list, name: str, default: float, source: np.ndarray) -> np.ndarray:
+    return np.array([r.get(name, default) for r in rows], dtype=float)[source]
+
+
+def _texts(values: list, source: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    return text_array(np.array(values, dtype=object)[source])
+
+
 def _offers(instance: Instance, periods: list[str]) -> pd.DataFrame:
-    supply = pd.DataFrame.from_records(instance.supply)
-    supply["supply_row"] = np.arange(1, len(supply) + 1)
-    for column, default in (("capacity", np.inf), ("fixed_cost", 0.0), ("min_quantity", 0.0)):
-        supply[column] = (
-            supply[column].astype(float).fillna(default) if column in supply else default
-        )
-    offers = _expand_periods(supply, periods)
-    stage_pos = {s: i for i, s in enumerate(instance.stages)}
-    offers["stage_pos"] = offers["stage"].map(stage_pos).astype(int)
+    supply = instance.supply
+    source, period = _period_rows([r.get("period") for r in supply], periods)
+    stage = np.array([r["stage"] for r in supply], dtype=object)[source]
+    mineral = np.array([r["mineral"] for r in supply], dtype=object)[source]
+    country = np.array([r["country"] for r in supply], dtype=object)[source]
     yields = {(r["mineral"], r["stage"]): r["yield"] for r in instance.yields}
-    offers["yield"] = [
-        yields.get(k, 1.0) for k in zip(offers["mineral"], offers["stage"], strict=True)
-    ]
-    offers["reference"] = _reference_prices(instance, offers, periods)
     risk = {r["country"]: r.get("risk", 0.0) for r in instance.countries}
-    offers["risk"] = offers["country"].map(risk).fillna(0.0).astype(float)
-    offers = offers.sort_values(["mineral", "period", "stage_pos", "country"], ignore_index=True)
+    risks = pd.Index(list(risk), dtype=object).get_indexer(country)
+    columns = {
+        "mineral": text_array(mineral),
+        "stage": text_array(stage),
+        "country": text_array(country),
+        "price": _numbers(supply, "price", np.nan, source),
+        "capacity": _numbers(supply, "capacity", np.inf, source),
+        "fixed_cost": _numbers(supply, "fixed_cost", 0.0, source),
+        "min_quantity": _numbers(supply, "min_quantity", 0.0, source),
+        "supply_row": np.arange(1, len(supply) + 1)[source],
+        "period": period,
+        "stage_pos": pd.Index(list(instance.stages), dtype=object).get_indexer(stage),
+        "yield": np.array(
+            [yields.get(k, 1.0) for k in zip(mineral, stage, strict=True)] if yields else 1.0,
+            dtype=float,
+        )
+        * np.ones(len(source)),
+        "risk": np.where(
+            risks >= 0, np.array(list(risk.values()), dtype=float)[np.maximum(risks, 0)], 0.0
+        )
+        if len(risk)
+        else np.zeros(len(source)),
+    }
+    offers = sorted_frame(columns, ["mineral", "period", "stage_pos", "country"])
     offers.insert(0, "offer", np.arange(len(offers)))
+    offers["reference"] = _reference_prices(instance, offers, periods)
     return offers
 
 
@@ -123,25 +163,29 @@ def _reference_prices(instance: Instance, offers: pd.DataFrame, periods: list[st
     NaN where none is given)."""
     if not instance.reference_prices:
         return np.full(len(offers), np.nan)
-    table = _expand_periods(pd.DataFrame.from_records(instance.reference_prices), periods)
+    table = _expand_periods(records_frame(instance.reference_prices), periods)
     table = table.rename(columns={"price": "reference"})[
         ["mineral", "stage", "period", "reference"]
     ]
-    key = ["mineral", "stage", "period"]
-    return offers[key].merge(table, how="left", on=key)["reference"].to_numpy(dtype=float)
+    row = row_of(offers, table, ["mineral", "stage", "period"])
+    return np.where(row >= 0, table["reference"].to_numpy(dtype=float)[np.maximum(row, 0)], np.nan)
 
 
 def _demand(instance: Instance, periods: list[str]) -> pd.DataFrame:
-    demand = pd.DataFrame.from_records(instance.demand)
-    demand["demand_row"] = np.arange(1, len(demand) + 1)
-    demand["site"] = demand["site"].fillna(DEFAULT_SITE) if "site" in demand else DEFAULT_SITE
-    demand["penalty"] = demand["penalty"].astype(float) if "penalty" in demand else np.nan
-    demand = _expand_periods(demand, periods)
+    demand = instance.demand
+    source, period = _period_rows([r.get("period") for r in demand], periods)
+    site = np.array([r.get("site") or DEFAULT_SITE for r in demand], dtype=object)[source]
     site_country = {r["site"]: r["country"] for r in instance.sites} or {DEFAULT_SITE: DEFAULT_SITE}
-    demand["country"] = demand["site"].map(site_country)
-    demand = demand.sort_values(["mineral", "period", "site"], ignore_index=True)
-    demand["quantity"] = demand["quantity"].astype(float)
-    return demand
+    columns = {
+        "mineral": _texts([r["mineral"] for r in demand], source),
+        "site": text_array(site),
+        "quantity": _numbers(demand, "quantity", np.nan, source),
+        "penalty": _numbers(demand, "penalty", np.nan, source),
+        "demand_row": np.arange(1, len(demand) + 1)[source],
+        "period": period,
+        "country": text_array([site_country.get(s) for s in site]),
+    }
+    return sorted_frame(columns, ["mineral", "period", "site"])
 
 
 def closed_lanes(data: ModelData, keys: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -197,13 +241,13 @@ def _stocks(
     demand["most"] = demand["quantity"]
     if not instance.stockpiles:
         return demand, pd.DataFrame(columns=STOCK_COLUMNS)
-    piles = pd.DataFrame.from_records(instance.stockpiles)
+    piles = records_frame(instance.stockpiles)
     piles["stockpile_row"] = np.arange(1, len(piles) + 1)
     demand = _demand_of_stock(instance, piles, periods, demand)
     for column, default in (("initial", 0.0), ("capacity", np.inf), ("final_min", 0.0)):
         piles[column] = piles[column].astype(float).fillna(default) if column in piles else default
     piles["holding_cost"] = piles["holding_cost"].astype(float)
-    order = pd.DataFrame({"period": periods, "period_pos": np.arange(len(periods))})
+    order = pd.DataFrame({"period": text_array(periods), "period_pos": np.arange(len(periods))})
     stocks = piles.merge(order, how="cross")
     key = ["mineral", "period", "site"]
     rows = demand[key].assign(demand_row=np.arange(len(demand)))
@@ -260,7 +304,9 @@ def _demand_of_stock(
     which a stocked site has no demand for the mineral, so that lanes reach the site and stock
     can be built in that period too; sorted as before."""
     key = ["mineral", "period", "site"]
-    wanted = piles[["mineral", "site"]].merge(pd.DataFrame({"period": periods}), how="cross")
+    wanted = piles[["mineral", "site"]].merge(
+        pd.DataFrame({"period": text_array(periods)}), how="cross"
+    )
     missing = wanted.merge(demand[key], how="left", on=key, indicator=True)
     missing = missing[missing["_merge"] == "left_only"][key]
     if not len(missing):
@@ -281,16 +327,39 @@ def _demand_of_stock(
 def _stage_volumes(instance: Instance, offers: pd.DataFrame, demand: pd.DataFrame) -> pd.DataFrame:
     """What each (mineral, period, stage) must carry and can carry: demand, and demand plus what
     may go into stock (``demand["most"]``), carried back through the yields."""
-    need = demand.groupby(["mineral", "period"], as_index=False)[["quantity", "most"]].sum()
-    yields = offers.groupby(["mineral", "stage_pos"])["yield"].first()
+    # demand and its most summed per (mineral, period), in their sorted order, by pandas' sum
+    mineral = demand["mineral"].to_numpy(dtype=object)
+    period = demand["period"].to_numpy(dtype=object)
+    mineral_rank = pd.factorize(mineral, sort=True)[0]
+    period_rank = pd.factorize(period, sort=True)[0]
+    key = mineral_rank * (int(period_rank.max(initial=0)) + 1) + period_rank
+    _, first, group = np.unique(key, return_index=True, return_inverse=True)
+    need = demand[["quantity", "most"]].groupby(group).sum()
+    # each mineral's yield at each stage where it has offers (1 where it has none)
+    n_stages = len(instance.stages)
+    position = offers["stage_pos"].to_numpy()
+    offered = offers["mineral"].to_numpy(dtype=object)
+    _, at = np.unique(pd.factorize(offered)[0] * n_stages + position, return_index=True)
+    yields = dict(
+        zip(
+            zip(offered[at], position[at], strict=True), offers["yield"].to_numpy()[at], strict=True
+        )
+    )
     rows = []
-    for mineral, period, quantity, most in need.itertuples(index=False):
+    for i, quantity, most in zip(first, need["quantity"], need["most"], strict=True):
         volume, largest = quantity, most
-        for pos in range(len(instance.stages) - 1, -1, -1):
-            rows.append((mineral, period, instance.stages[pos], pos, volume, largest))
-            factor = yields.get((mineral, pos), 1.0)
+        for pos in range(n_stages - 1, -1, -1):
+            rows.append((mineral[i], period[i], instance.stages[pos], pos, volume, largest))
+            factor = yields.get((mineral[i], pos), 1.0)
             volume, largest = volume / factor, largest / factor
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 6
     return pd.DataFrame(
-        rows,
-        columns=["mineral", "period", "stage", "stage_pos", "demand_volume", "max_volume"],
+        {
+            "mineral": text_array(list(columns[0])),
+            "period": text_array(list(columns[1])),
+            "stage": text_array(list(columns[2])),
+            "stage_pos": np.array(columns[3], dtype=np.int64),
+            "demand_volume": np.array(columns[4], dtype=float),
+            "max_volume": np.array(columns[5], dtype=float),
+        }
     )

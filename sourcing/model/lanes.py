@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 
 from sourcing.data.schema import DEFAULT_SITE, Instance
+from sourcing.model.frames import text_array, with_python_text
+from sourcing.model.keys import key_codes
 
 
 def lane_table(
@@ -92,12 +94,11 @@ class _Candidates:
         delivered = to_offer < 0
 
         def text(values: pd.Series, rows: np.ndarray) -> pd.api.extensions.ExtensionArray:
-            # pandas-stubs has no overload for a Series with dtype "str"; pandas takes it
-            return pd.array(values, dtype="str").take(rows)  # type: ignore[call-overload]
+            return text_array(values).take(rows)
 
         site = np.full(len(from_offer), None, dtype=object)
         site[delivered] = demand["site"].to_numpy(dtype=object)[self.demand_row[delivered]]
-        return pd.DataFrame(
+        table = pd.DataFrame(
             {
                 "lane": np.arange(len(from_offer)),
                 "mineral": text(offers["mineral"], from_offer),
@@ -115,6 +116,7 @@ class _Candidates:
             },
             copy=False,
         )
+        return with_python_text(table)
 
 
 def _candidates(
@@ -126,13 +128,16 @@ def _candidates(
     ``only_open``: only the pairs the data may open (:func:`_open_pairs`), a superset of the
     open lanes in the same order, instead of the whole product."""
     key = ["mineral", "period"]
-    offer_group, demand_group = _group_codes(offers[key], demand[key])
-    every_place = [offers["country"], demand["country"], pd.Series([DEFAULT_SITE])]
-    places = pd.Index(pd.unique(pd.concat(every_place).astype(object)))
-    place_of_offer = places.get_indexer(pd.Index(offers["country"].astype(object)))
-    place_of_demand = places.get_indexer(pd.Index(demand["country"].astype(object)))
-    minerals = pd.Index(pd.unique(offers["mineral"].astype(object)))
-    mineral_of_offer = minerals.get_indexer(pd.Index(offers["mineral"].astype(object)))
+    offer_group, demand_group = key_codes(offers, demand, on=key)
+    offer_place = offers["country"].to_numpy(dtype=object)
+    demand_place = demand["country"].to_numpy(dtype=object)
+    every_place = [offer_place, demand_place, np.array([DEFAULT_SITE], dtype=object)]
+    places = pd.Index(pd.unique(np.concatenate(every_place)), dtype=object)
+    place_of_offer = places.get_indexer(offer_place)
+    place_of_demand = places.get_indexer(demand_place)
+    offer_mineral = offers["mineral"].to_numpy(dtype=object)
+    minerals = pd.Index(pd.unique(offer_mineral), dtype=object)
+    mineral_of_offer = minerals.get_indexer(offer_mineral)
     default_site = places.get_loc(DEFAULT_SITE) if not instance.sites else -1
     routes = _Routes.of(instance, places, minerals)
 
@@ -221,13 +226,6 @@ class _LaneCodes:
             hit = pd.Index(table_key).get_indexer(lane_key)
             found = np.where(hit >= 0, rows[hit], found)
         return found
-
-
-def _group_codes(left: pd.DataFrame, right: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes of the rows of two key tables, equal where the keys are equal."""
-    both = pd.concat([left, right], ignore_index=True).astype(object)
-    codes = both.groupby(list(both.columns), sort=False, dropna=False).ngroup().to_numpy()
-    return codes[: len(left)], codes[len(left) :]
 
 
 def _join(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -27,7 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sourcing.model.frames import labels
 from sourcing.model.index import ModelData
+from sourcing.model.keys import row_of as matching_row
 from sourcing.model.lp import LinearProgram
 
 OFFER_LABEL = ["mineral", "period", "stage", "country"]
@@ -54,15 +56,7 @@ def define_network(lp: LinearProgram, data: ModelData) -> Network:
     offers, lanes, demand, volumes = data.offers, data.lanes, data.demand, data.stage_volumes
     n_offers = len(offers)
 
-    offer_volume_row = (
-        offers[VOLUME_LABEL]
-        .merge(
-            volumes[VOLUME_LABEL].assign(_row=np.arange(len(volumes))), how="left", on=VOLUME_LABEL
-        )["_row"]
-        .fillna(-1)
-        .astype(int)
-        .to_numpy()
-    )
+    offer_volume_row = matching_row(offers, volumes, VOLUME_LABEL)
     reached = offer_volume_row >= 0
     # the most an offer's stage can need: how large its supply and its outflows get, for the
     # scaling of the model (sourcing.solver.scaling); NaN where no demand reaches the stage
@@ -70,21 +64,23 @@ def define_network(lp: LinearProgram, data: ModelData) -> Network:
     most[reached] = volumes["max_volume"].to_numpy()[offer_volume_row[reached]]
 
     supply = lp.add_variables(
-        "supply", offers[OFFER_LABEL], upper=offers["capacity"].to_numpy(), magnitude=most
+        "supply", labels(offers, OFFER_LABEL), upper=offers["capacity"].to_numpy(), magnitude=most
     )
     price = offers["price"].to_numpy()
     first = offers["stage_pos"].to_numpy() == 0
     lp.add_cost("purchase", supply[first], price[first])
     lp.add_cost("processing", supply[~first], price[~first])
 
-    flow = lp.add_variables("flow", lanes[LANE_LABEL], magnitude=most[lanes["offer"].to_numpy()])
+    flow = lp.add_variables(
+        "flow", labels(lanes, LANE_LABEL), magnitude=most[lanes["offer"].to_numpy()]
+    )
     lp.add_cost("transport", flow, lanes["transport"].to_numpy())
     lp.add_cost("tariffs", flow, lanes["tariff"].to_numpy())
 
     from_offer = lanes["offer"].to_numpy()
     lp.add_constraints(
         "offer_output",
-        offers[OFFER_LABEL],
+        labels(offers, OFFER_LABEL),
         rows=np.concatenate([np.arange(n_offers), from_offer]),
         cols=np.concatenate([supply, flow]),
         vals=np.concatenate([np.ones(n_offers), -np.ones(len(lanes))]),
@@ -100,7 +96,7 @@ def define_network(lp: LinearProgram, data: ModelData) -> Network:
     inbound = to_offer >= 0
     lp.add_constraints(
         "offer_input",
-        offers.loc[processing, OFFER_LABEL],
+        labels(offers, OFFER_LABEL, processing),
         rows=np.concatenate([np.arange(len(processing)), row_of[to_offer[inbound]]]),
         cols=np.concatenate([supply[processing], flow[inbound]]),
         vals=np.concatenate(
@@ -112,11 +108,11 @@ def define_network(lp: LinearProgram, data: ModelData) -> Network:
     )
 
     volume = lp.add_variables(
-        "stage_volume", volumes[VOLUME_LABEL], magnitude=volumes["max_volume"].to_numpy()
+        "stage_volume", labels(volumes, VOLUME_LABEL), magnitude=volumes["max_volume"].to_numpy()
     )
     lp.add_constraints(
         "stage_volume_sum",
-        volumes[VOLUME_LABEL],
+        labels(volumes, VOLUME_LABEL),
         rows=np.concatenate([np.arange(len(volumes)), offer_volume_row[reached]]),
         cols=np.concatenate([volume, supply[reached]]),
         vals=np.concatenate([np.ones(len(volumes)), -np.ones(int(reached.sum()))]),
@@ -128,22 +124,18 @@ def define_network(lp: LinearProgram, data: ModelData) -> Network:
     soft = demand["penalty"].notna().to_numpy()
     shortfall = np.full(len(demand), -1)
     shortfall[soft] = lp.add_variables(
-        "shortfall", demand.loc[soft, DEMAND_LABEL], upper=demand.loc[soft, "quantity"].to_numpy()
+        "shortfall",
+        labels(demand, DEMAND_LABEL, np.flatnonzero(soft)),
+        upper=demand["quantity"].to_numpy()[soft],
     )
-    lp.add_cost("shortfall", shortfall[soft], demand.loc[soft, "penalty"].to_numpy())
+    lp.add_cost("shortfall", shortfall[soft], demand["penalty"].to_numpy()[soft])
 
     delivery = lanes["site"].notna().to_numpy()
-    demand_row = (
-        lanes.loc[delivery, DEMAND_LABEL]
-        .merge(
-            demand[DEMAND_LABEL].assign(_row=np.arange(len(demand))), how="left", on=DEMAND_LABEL
-        )["_row"]
-        .to_numpy()
-    )
+    demand_row = matching_row((lanes, np.flatnonzero(delivery)), demand, DEMAND_LABEL)
     quantity = demand["quantity"].to_numpy()
     lp.add_constraints(
         "demand",
-        demand[DEMAND_LABEL],
+        labels(demand, DEMAND_LABEL),
         rows=np.concatenate([demand_row, np.flatnonzero(soft)]),
         cols=np.concatenate([flow[delivery], shortfall[soft]]),
         vals=1.0,

@@ -14,10 +14,12 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from sourcing.model.frames import taken
 from sourcing.model.index import NO_PERIOD, ModelData
 from sourcing.model.lp import PRICED_ROLES, PUBLIC_COSTS, LinearProgram
 from sourcing.model.network import Network
-from sourcing.results.rounding import tidy, tidy_frame
+from sourcing.results.rounding import records, tidy, tidy_frame
+from sourcing.results.shares import supply_shares
 from sourcing.solver import RawSolution, SolutionStatus, TerminationCondition
 from sourcing.solver.scaling import Scaling, identity
 
@@ -64,11 +66,7 @@ class Plan(BaseModel):
     def to_dict(self, full: bool = False) -> dict[str, Any]:
         """The plan as plain data. Numbers are rounded as :mod:`sourcing.results.rounding` says
         (9 significant digits, money at least to the cent) unless ``full``."""
-        out: dict[str, Any] = {}
-        for name in type(self).model_fields:
-            value = getattr(self, name)
-            out[name] = _jsonable(value if full else _tidy(name, value))
-        return out
+        return {name: _plain(getattr(self, name), name, full) for name in type(self).model_fields}
 
     def to_json(self, indent: int | None = 2, full: bool = False) -> str:
         return json.dumps(self.to_dict(full), indent=indent, allow_nan=False)
@@ -76,6 +74,20 @@ class Plan(BaseModel):
 
 #: the plan's fields that are money (rounded never coarser than cents)
 _MONEY_FIELDS = {"objective", "bound", "costs", "public"}
+
+
+def _plain(value: Any, name: str, full: bool) -> Any:
+    """One field of the plan as plain data: ``_jsonable(value if full else _tidy(name, value))``,
+    tables a column at a time (:func:`sourcing.results.rounding.records`)."""
+    if isinstance(value, pd.DataFrame):
+        return records(value, name, full, _jsonable)
+    if isinstance(value, dict):
+        return {
+            k: _plain(v, f"{name}_{k}" if name == "duals" else name, full) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_plain(v, name, full) for v in value]
+    return _jsonable(value if full else _tidy(name, value))
 
 
 def _tidy(name: str, value: Any) -> Any:
@@ -146,14 +158,12 @@ def _drop_period(data: ModelData, out: dict[str, Any]) -> dict[str, Any]:
     """Without declared periods, the period column says nothing: leave it out."""
     if data.periods != [NO_PERIOD]:
         return out
-    for key, value in list(out.items()):
-        if isinstance(value, pd.DataFrame) and "period" in value:
-            out[key] = value.drop(columns="period")
-        elif isinstance(value, dict):
-            out[key] = {
-                k: v.drop(columns="period") if isinstance(v, pd.DataFrame) and "period" in v else v
-                for k, v in value.items()
-            }
+    # every table here was made by this extraction: its period column is dropped in place
+    for value in out.values():
+        tables = value.values() if isinstance(value, dict) else [value]
+        for table in tables:
+            if isinstance(table, pd.DataFrame) and "period" in table:
+                del table["period"]
     return out
 
 
@@ -167,30 +177,30 @@ def _flows(
 ) -> pd.DataFrame:
     lanes = data.lanes
     quantity = x[network.flow]
-    used = quantity > noise(scaling, network.flow)
-    flows = lanes.loc[
-        used,
-        [
-            "mineral",
-            "period",
-            "stage",
-            "stage_pos",
-            "from_country",
-            "to_country",
-            "site",
-            "price",
-            "transport",
-            "tariff",
-        ],
-    ].copy()
-    flows = flows.sort_values(["mineral", "period", "stage_pos"], kind="stable").drop(
-        columns="stage_pos"
-    )
-    quantity = x[network.flow[flows.index.to_numpy()]]
-    flows.insert(6, "quantity", quantity)
+    used = np.flatnonzero(quantity > noise(scaling, network.flow))
+    # by mineral, period and stage, each lane where it was among them (a stable sort)
+    used = used[
+        np.lexsort(
+            (
+                lanes["stage_pos"].to_numpy()[used],
+                _rank(lanes["period"].to_numpy(dtype=object)[used]),
+                _rank(lanes["mineral"].to_numpy(dtype=object)[used]),
+            )
+        )
+    ]
+    flows = taken(lanes, ["mineral", "period", "stage", "from_country", "to_country"], used)
+    site = lanes["site"].to_numpy(dtype=object)[used]
+    site[pd.isna(site)] = None  # the default site: no site
+    flows["site"] = pd.Series(site, dtype="object")
+    flows["quantity"] = x[network.flow[used]]
+    flows.update(taken(lanes, ["price", "transport", "tariff"], used))
     flows["unit_cost"] = flows["price"] + flows["transport"] + flows["tariff"]
-    flows["site"] = flows["site"].where(flows["site"].notna(), None)
-    return flows.reset_index(drop=True)
+    return pd.DataFrame(flows)
+
+
+def _rank(values: np.ndarray) -> np.ndarray:
+    """Each value's place among the sorted distinct values."""
+    return pd.factorize(values, sort=True)[0]
 
 
 def shares_of(
@@ -198,31 +208,9 @@ def shares_of(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Supply by country and stage (share, value, HHI) and one concentration row per stage
     (``scaling``: the units the solver worked in, :attr:`RawSolution.scaling`)."""
-    offers = data.offers
     quantity = x[network.supply]
-    frame = offers[["mineral", "period", "stage", "stage_pos", "country", "price"]].copy()
-    frame["quantity"] = np.where(quantity > noise(scaling, network.supply), quantity, 0.0)
-    key = ["mineral", "period", "stage"]
-    frame["stage_volume"] = frame.groupby(key)["quantity"].transform("sum")
-    frame = frame[frame["quantity"] > 0].copy()
-    frame["share"] = frame["quantity"] / frame["stage_volume"]
-    frame["value"] = frame["quantity"] * frame["price"]
-    frame["hhi"] = ((100 * frame["share"]) ** 2).groupby([frame[k] for k in key]).transform("sum")
-    frame = frame.sort_values(
-        ["mineral", "period", "stage_pos", "share"], ascending=[True, True, True, False]
-    )
-    shares = frame[key + ["country", "quantity", "share", "value", "stage_volume", "hhi"]]
-    top = frame.groupby(key, sort=False).first()
-    concentration = pd.DataFrame(
-        {
-            "volume": top["stage_volume"],
-            "countries": frame.groupby(key, sort=False)["country"].count(),
-            "top_country": top["country"],
-            "max_share": top["share"],
-            "hhi": top["hhi"],
-        }
-    ).reset_index()
-    return shares.reset_index(drop=True), concentration
+    quantity = np.where(quantity > noise(scaling, network.supply), quantity, 0.0)
+    return supply_shares(data.offers, quantity)
 
 
 def shortfall_of(
@@ -240,14 +228,17 @@ def shortfall_of(
     delivered = np.bincount(
         block.rows[is_flow] - block.start, weights=x[block.cols[is_flow]], minlength=len(demand)
     )
-    frame = demand[["mineral", "period", "site", "quantity", "penalty"]].rename(
-        columns={"quantity": "demand"}
-    )
-    frame["delivered"] = delivered
-    frame["shortfall"] = np.maximum(frame["demand"] - delivered, 0.0)
+    wanted = demand["quantity"].to_numpy(dtype=float)
+    shortfall = np.maximum(wanted - delivered, 0.0)
     unit = 1.0 if scaling is None else scaling.row[block.ids]  # the demand rows' units
-    frame.loc[frame["shortfall"] < TOLERANCE * np.maximum(unit, frame["demand"]), "shortfall"] = 0.0
-    return frame[frame["shortfall"] > 0].reset_index(drop=True)
+    shortfall[shortfall < TOLERANCE * np.maximum(unit, wanted)] = 0.0
+    rows = np.flatnonzero(shortfall > 0)
+    frame = taken(demand, ["mineral", "period", "site"], rows)
+    frame["demand"] = wanted[rows]
+    frame["penalty"] = demand["penalty"].to_numpy(dtype=float)[rows]
+    frame["delivered"] = delivered[rows]
+    frame["shortfall"] = shortfall[rows]
+    return pd.DataFrame(frame)
 
 
 def stock_of(
@@ -285,19 +276,20 @@ def _duals(
     scaling = raw.scaling or identity(len(x), len(row_dual))
     # a dual is money per unit of its row (or column): noise below TOLERANCE in HiGHS's units
     supply_unit = scaling.column[network.supply]
-    demand = data.demand[["mineral", "period", "site"]].copy()
+    demand = taken(data.demand, ["mineral", "period", "site"], np.arange(len(data.demand)))
     demand["marginal_cost"] = row_dual[lp.constraints["demand"].ids]
     offers = data.offers
-    capacity = offers[["mineral", "period", "stage", "country", "capacity"]].copy()
-    capacity["used"] = x[network.supply]
-    capacity["value"] = np.maximum(-col_dual[network.supply], 0.0)
-    finite = np.isfinite(capacity["capacity"])
-    binding = finite & (
-        capacity["used"]
-        >= capacity["capacity"] - 1e-6 * np.maximum(supply_unit, capacity["capacity"])
-    )
-    valued = capacity["value"] > TOLERANCE * scaling.cost / supply_unit
-    capacity = capacity[binding | valued].reset_index(drop=True)
+    capacity = offers["capacity"].to_numpy(dtype=float)
+    used = x[network.supply]
+    value = np.maximum(-col_dual[network.supply], 0.0)
+    with np.errstate(invalid="ignore"):  # inf - inf where capacity is unlimited: not binding
+        binding = np.isfinite(capacity) & (
+            used >= capacity - 1e-6 * np.maximum(supply_unit, capacity)
+        )
+    valued = value > TOLERANCE * scaling.cost / supply_unit
+    kept = np.flatnonzero(binding | valued)
+    table = taken(offers, ["mineral", "period", "stage", "country"], kept)
+    table.update(capacity=capacity[kept], used=used[kept], value=value[kept])
     rules = []
     for name, block in lp.constraints.items():
         if block.role not in PRICED_ROLES:  # rules' and extensions' prices; the network's: above
@@ -321,4 +313,4 @@ def _duals(
         if rules
         else pd.DataFrame(columns=["rule", "constraint", "dual", "price"])
     )
-    return {"demand": demand, "capacity": capacity, "rules": rule_frame}
+    return {"demand": pd.DataFrame(demand), "capacity": pd.DataFrame(table), "rules": rule_frame}

@@ -15,6 +15,9 @@ The rule, one for every number:
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -55,3 +58,25 @@ def tidy_frame(frame: pd.DataFrame, table: str) -> pd.DataFrame:
         money = kind_of(table, str(column)) == "money"
         out[column] = tidy(out[column].to_numpy(), money=money)
     return out
+
+
+def records(frame: pd.DataFrame, table: str, full: bool, plain: Any) -> list[dict[str, Any]]:
+    """One of the plan's tables as JSON-ready rows: what ``tidy_frame(frame, table)`` (unless
+    ``full``) then ``to_dict("records")`` with each value made plain gives, built a column at a
+    time (``plain``: how a value of any other column is made JSON-ready). Floats are Python
+    floats, NaN and infinity ``None``; integers and booleans Python's own."""
+    columns: list[list[Any]] = []
+    for name in frame.columns:
+        values = frame[name]
+        dtype = values.dtype
+        if isinstance(dtype, np.dtype) and dtype.kind == "f":
+            array = values.to_numpy(dtype=float)
+            if not full:
+                array = np.asarray(tidy(array, money=kind_of(table, str(name)) == "money"))
+            columns.append([v if math.isfinite(v) else None for v in array.tolist()])
+        elif isinstance(dtype, np.dtype) and dtype.kind in "iub":
+            columns.append(values.to_numpy().tolist())
+        else:
+            columns.append([plain(v) for v in values.to_numpy(dtype=object)])
+    keys = list(frame.columns)
+    return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]

@@ -190,20 +190,35 @@ class Supervisor(LeaseKeeping, WarmSolves):
     # -- the loop -------------------------------------------------------------------------------
 
     def _loop(self) -> None:
+        every = min(1.0, self.lease / 3)
+        claim, asked = True, 0.0
         while not self._stopping.is_set():
             try:
-                self._dispatch()
+                if claim:
+                    asked = time.monotonic()
+                self._dispatch(claim)
                 with self._lock:
                     pipes: list[Any] = [e.results for e in self._running.values()]
-                for ready in wait([*pipes, self._wake_r], timeout=min(1.0, self.lease / 3)):
+                    running = len(self._running)
+                woken = wait([*pipes, self._wake_r], timeout=every)
+                for ready in woken:
                     if ready == self._wake_r:
                         self._drain_wake()
                     else:
                         self._receive(ready)
                 self._enforce_deadlines()
                 self._renew()
+                # the database is asked for a queued job when one may be there for this
+                # server: woken (a job submitted), a worker freed, or every `every` seconds
+                # (another server's jobs); not after each phase a running solve reports
+                with self._lock:
+                    freed = len(self._running) < running
+                claim = (
+                    not woken or self._wake_r in woken or freed or time.monotonic() - asked >= every
+                )
             except Exception:  # noqa: BLE001 - a database hiccup must not stop the supervisor
                 log.exception("supervisor: retrying in 1 s")
+                claim = True
                 time.sleep(1.0)
 
     def _drain_wake(self) -> None:
@@ -213,7 +228,9 @@ class Supervisor(LeaseKeeping, WarmSolves):
         except BlockingIOError:
             pass
 
-    def _dispatch(self) -> None:
+    def _dispatch(self, claim: bool = True) -> None:
+        """Start what waits while a worker is free: synchronous solves first, then (``claim``)
+        queued jobs claimed from the database."""
         while not self._stopping.is_set():
             with self._lock:
                 if len(self._running) >= self.workers:
@@ -223,6 +240,8 @@ class Supervisor(LeaseKeeping, WarmSolves):
                     if warm is not None:
                         self._start_warm(self._local.popleft(), warm)
                         continue
+                if not claim:
+                    return
                 claimed = self.store.claim_next(self.holder, self.lease)
                 if claimed is None:
                     return
