@@ -166,6 +166,22 @@ def test_standard_output_survives_blocks_built_on_threads(capfd, monkeypatch):
     assert "still here" in capfd.readouterr().out
 
 
+def test_columns_named_by_runs_or_label_by_label_get_the_same_pairs():
+    """Each column's (mineral, period) is found from where its family's runs start (ga 2027 ×2,
+    ge 2027, ge 2028, then ga 2027 again: four runs, three pairs), or label by label when the
+    labels cannot be compared (a missing one): either way ga 2027 is one pair, named once."""
+    from sourcing.solver.blocks import _numbered, _run_starts
+
+    mineral = np.array(["ga", "ga", "ge", "ge", "ga"], dtype=object)
+    period = np.array(["2027", "2027", "2027", "2028", "2027"], dtype=object)
+    starts = _run_starts(mineral, period)
+    assert starts is not None and starts.tolist() == [0, 2, 3, 4]
+    pairs: dict[tuple[str, str], int] = {}
+    assert _numbered(mineral, period, pairs).tolist() == [0, 0, 1, 2, 0]
+    assert list(pairs) == [("ga", "2027"), ("ge", "2027"), ("ge", "2028")]
+    assert _run_starts(np.array(["ga", pd.NA], dtype=object), None) is None
+
+
 def test_the_command_line_reports_the_blocks():
     """`sourcing solve --blocks -f json`: the plan's stats list each block; the cost is the
     whole's."""
