@@ -11,6 +11,8 @@ Paths (all solve the ladder rung under the EU 65% cap, exempting EU members, wit
     floor   HiGHS alone: the engine's own matrix (saved as numpy arrays beforehand) read from
             disk, passed straight to highspy, solved, the solution read back: the physical
             limit, which issue 4 measures the engine against.
+    floor-nopresolve  the same with HiGHS's presolve off, as the engine solves an LP block:
+            what the split and the threads gain beyond that option
     numpy   a few lines of numpy written here that build the same LP from the generator's
             in-memory tables, with no engine code: the cost of a hand-written model, and an
             independent check of the engine's formulation (the objectives must agree).
@@ -40,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PATHS = ("engine", "whole", "floor", "numpy", "pyomo", "linopy")
+PATHS = ("engine", "whole", "floor", "floor-nopresolve", "numpy", "pyomo", "linopy")
 CAP = 0.65
 
 
@@ -87,9 +89,10 @@ def write_matrix(rung: str) -> Path:
     return path
 
 
-def run_floor(rung: str) -> dict:
+def run_floor(rung: str, presolve: str | None = None) -> dict:
     """HiGHS alone: the engine's own matrix, read from a numpy file, passed straight to highspy,
-    solved, and the solution read back. Nothing of the engine runs in this process."""
+    solved, and the solution read back. Nothing of the engine runs in this process. ``presolve``:
+    HiGHS's option of that name, if not its default."""
     import numpy as np
 
     path = matrix_file(rung)
@@ -99,10 +102,17 @@ def run_floor(rung: str) -> dict:
     read = time.perf_counter()
     matrix = (m["starts"], m["index"], m["values"])
     bounds = (m["lower"], m["upper"], m["row_lower"], m["row_upper"])
-    return highs_alone(m["cost"], bounds, matrix, start, read)
+    return highs_alone(m["cost"], bounds, matrix, start, read, presolve)
 
 
-def highs_alone(cost, bounds, matrix, start: float, built: float) -> dict:
+def run_floor_without_presolve(rung: str) -> dict:
+    """HiGHS alone as ``floor``, with its presolve off, as the engine solves an LP block."""
+    return run_floor(rung, presolve="off")
+
+
+def highs_alone(
+    cost, bounds, matrix, start: float, built: float, presolve: str | None = None
+) -> dict:
     """Hand an LP in arrays (CSR ``matrix`` = starts, column indices, values) straight to
     highspy, solve, read the solution and duals back; seconds per phase since ``start``."""
     import highspy
@@ -113,6 +123,8 @@ def highs_alone(cost, bounds, matrix, start: float, built: float) -> dict:
     n_cols, n_rows = len(cost), len(row_lower)
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
+    if presolve is not None:
+        highs.setOptionValue("presolve", presolve)
     highs.passModel(
         n_cols,
         n_rows,
@@ -417,6 +429,7 @@ RUNNERS = {
     "engine": run_engine,
     "whole": run_whole,
     "floor": run_floor,
+    "floor-nopresolve": run_floor_without_presolve,
     "numpy": run_numpy,
     "pyomo": run_pyomo,
     "linopy": run_linopy,
