@@ -151,6 +151,26 @@ def test_blocks_on_threads_give_the_same_answer_as_one_after_another():
     assert np.array_equal(side_by_side.row_dual, in_turn.row_dual)
 
 
+def test_every_executor_maps_in_order_and_reports_each_task_done():
+    """The executor seam's two calls, on threads as in turn: results come back in the tasks'
+    order whatever order they finish in, and ``done`` is called once per task."""
+    import time as clock
+
+    from sourcing.solver.executor import InProcess, Threads
+
+    def slow_first(shared: int, task: int) -> int:
+        clock.sleep(0.05 if task == 0 else 0.0)
+        return shared * task
+
+    for executor in (InProcess(), Threads(2)):
+        finished: list[None] = []
+        done = finished.append
+        results = executor.map_shared(slow_first, 10, [0, 1, 2, 3], lambda done=done: done(None))
+        assert results == [0, 10, 20, 30]
+        assert len(finished) == 4
+        assert executor.map(abs, [-1, -2, 3]) == [1, 2, 3]
+
+
 def test_standard_output_survives_blocks_built_on_threads(capfd, monkeypatch):
     """HiGHS prints a banner on its first construction, which the adapter sends to /dev/null by
     swapping the process's stdout for a moment. Two threads swapping at once could leave stdout
