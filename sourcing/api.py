@@ -22,7 +22,7 @@ from sourcing.model.consistency import CannotHold
 from sourcing.model.index import index_instance
 from sourcing.results import explain
 from sourcing.results.partial import partial_plan
-from sourcing.results.plan import Plan, extract
+from sourcing.results.plan import Plan, extract, heading
 from sourcing.scenarios import ScenariosLike, apply_scenarios
 from sourcing.solver import SolutionStatus, SolverOptions, TerminationCondition, price
 from sourcing.solver.blocks import find_blocks
@@ -135,19 +135,8 @@ def solve(
         raw.termination = TerminationCondition.infeasible
 
     rules = applied_rules(data, spec)
-    plan = Plan(
-        instance=loaded.name,
-        model=spec.name,
-        rules=rule_names(rules),
-        currency=loaded.currency,
-        unit=loaded.unit,
-        termination_condition=raw.termination,
-        solution_status=raw.status,
-        objective=raw.objective,
-        bound=raw.bound,
-        gap=raw.gap,
-        warnings=[str(w) for w in warnings],
-    )
+    plan = heading(loaded, spec.name, rule_names(rules), raw, [str(w) for w in warnings])
+    plan.objective, plan.bound, plan.gap = raw.objective, raw.bound, raw.gap
     if raw.status is not SolutionStatus.no_solution:
         priced = raw
         if raw.is_mip:

@@ -36,7 +36,7 @@ from sourcing.analysis.common import build_model, load_with_scenarios, options_o
 from sourcing.api import InstanceLike, ModelLike
 from sourcing.errors import InputError, Problem, SourcingError
 from sourcing.model.build import applied_rules, rule_names
-from sourcing.results.plan import Plan, extract
+from sourcing.results.plan import Plan, extract, heading
 from sourcing.scenarios import ScenariosLike
 from sourcing.solver import RawSolution, has_plan, price, solve_lp, solve_with_start
 
@@ -132,16 +132,7 @@ def alternatives(
 
     def plan_of(solution: RawSolution, priced: RawSolution | None) -> Plan:
         assert solution.x is not None
-        plan = Plan(
-            instance=loaded.name,
-            model=spec.name,
-            rules=names,
-            currency=loaded.currency,
-            unit=loaded.unit,
-            termination_condition=solution.termination,
-            solution_status=solution.status,
-            warnings=built.warnings,
-        )
+        plan = heading(loaded, spec.name, names, solution, built.warnings)
         for key, value in extract(data, lp, network, solution, priced).items():
             setattr(plan, key, value)
         plan.objective = plan.costs["total"]

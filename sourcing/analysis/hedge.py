@@ -43,7 +43,7 @@ from sourcing.data.schema import Instance, ModelSpec
 from sourcing.errors import SourcingError
 from sourcing.model.build import applied_rules, rule_names
 from sourcing.model.network import OFFER_LABEL
-from sourcing.results.plan import Plan, extract
+from sourcing.results.plan import Plan, extract, heading
 from sourcing.results.rounding import tidy, tidy_frame
 from sourcing.scenarios import apply_scenarios
 from sourcing.solver import RawSolution, SolverOptions, has_plan, solve_lp
@@ -326,16 +326,8 @@ def _plan(main: Extensive, k: int, raw: RawSolution, spec: ModelSpec) -> Plan:
     program = main.placed[k].scenario
     x = raw.x[main.columns(k)]
     own = RawSolution(raw.termination, raw.status, raw.is_mip, objective=None, x=x)
-    plan = Plan(
-        instance=program.data.instance.name,
-        model=spec.name,
-        rules=rule_names(applied_rules(program.data, spec)),
-        currency=program.data.instance.currency,
-        unit=program.data.instance.unit,
-        termination_condition=raw.termination,
-        solution_status=raw.status,
-        warnings=program.warnings,
-    )
+    rules = rule_names(applied_rules(program.data, spec))
+    plan = heading(program.data.instance, spec.name, rules, raw, program.warnings)
     for key, value in extract(program.data, program.lp, program.network, own, None).items():
         setattr(plan, key, value)
     premium = _spot_premium(main, k, raw.x)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from sourcing.data.schema import Instance
 from sourcing.model.frames import taken
 from sourcing.model.index import NO_PERIOD, ModelData
 from sourcing.model.lp import PRICED_ROLES, PUBLIC_COSTS, LinearProgram
@@ -74,6 +75,23 @@ class Plan(BaseModel):
 
 #: the plan's fields that are money (rounded never coarser than cents)
 _MONEY_FIELDS = {"objective", "bound", "costs", "public"}
+
+
+def heading(
+    instance: Instance, model: str, rules: list[str], raw: RawSolution, warnings: list[str]
+) -> Plan:
+    """A plan's heading: what was solved under which rules, and how the solve ended; its tables
+    come from :func:`extract`."""
+    return Plan(
+        instance=instance.name,
+        model=model,
+        rules=rules,
+        currency=instance.currency,
+        unit=instance.unit,
+        termination_condition=raw.termination,
+        solution_status=raw.status,
+        warnings=warnings,
+    )
 
 
 def _plain(value: Any, name: str, full: bool) -> Any:
