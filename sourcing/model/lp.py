@@ -255,20 +255,14 @@ class LinearProgram:
                 family.upper[keep],
                 role=family.role,
             )
-        for component, parts in self.costs.items():
-            for cost_cols, coefs in parts:
-                cost_cols = np.asarray(cost_cols)
-                coefs = np.broadcast_to(np.asarray(coefs, dtype=float), cost_cols.shape)
-                keep = local[cost_cols] >= 0
-                if keep.any():
-                    part.add_cost(component, local[cost_cols[keep]], coefs[keep])
-        for component, parts in self.public.items():
-            for cost_cols, coefs in parts:
-                cost_cols = np.asarray(cost_cols)
-                coefs = np.broadcast_to(np.asarray(coefs, dtype=float), cost_cols.shape)
-                keep = local[cost_cols] >= 0
-                if keep.any():
-                    part.add_public(component, local[cost_cols[keep]], coefs[keep])
+        for terms, add in ((self.costs, part.add_cost), (self.public, part.add_public)):
+            for component, parts in terms.items():
+                for cost_cols, coefs in parts:
+                    cost_cols = np.asarray(cost_cols)
+                    coefs = np.broadcast_to(np.asarray(coefs, dtype=float), cost_cols.shape)
+                    keep = local[cost_cols] >= 0
+                    if keep.any():
+                        add(component, local[cost_cols[keep]], coefs[keep])
         return part
 
     def cost_components(self) -> tuple[str, ...]:
